@@ -1,0 +1,393 @@
+"""Terminal text renderer, plus the plain-text helpers every renderer shares.
+
+The card's strings are already redacted, but they are still log-derived: they may hold
+newlines, tabs or terminal escape sequences. Everything taken from the card passes
+through `one_line` (or `_printable` for multi-line excerpts) so a hostile log line can
+neither break the layout nor colour or move the reader's terminal.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from functions.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth, Template
+
+HEALTH_EMOJI = {Health.FAILING: "🔴", Health.DEGRADED: "🟡", Health.HEALTHY: "🟢", Health.UNKNOWN: "⚪"}
+PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
+ELLIPSIS = "…"
+
+# ANSI SGR sequences (ECMA-48); only emitted when color=True.
+_ANSI = {
+    Health.FAILING: "\x1b[31m",
+    Health.DEGRADED: "\x1b[33m",
+    Health.HEALTHY: "\x1b[32m",
+    Health.UNKNOWN: "\x1b[90m",
+}
+_BOLD = "\x1b[1m"
+_RESET = "\x1b[0m"
+
+# What the terminal view shows before "… and N more": a card is read at a glance, the issue has the rest.
+TEXT_MAX_SERVICES = 20
+TEXT_MAX_ROOTS = 5
+TEXT_MAX_CHAIN_STEPS = 8
+TEXT_MAX_CONTRIBUTING = 5
+TEXT_MAX_ACTIONS = 10
+TEXT_MAX_RECURRING = 10
+TEXT_MAX_LINKS = 10
+TEXT_MAX_NOTES = 10
+TEXT_MAX_SUMMARY_LINES = 8
+TEXT_MAX_ITEM_LINES = 3
+TEXT_MIN_WIDTH = 60
+ONE_LINE_SCAN_CHARS = 16_000
+EVIDENCE_SCAN_CHARS = 4_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_WHITESPACE_RUN = re.compile(r"\s+")
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def one_line(text: str) -> str:
+    """Collapse newlines and whitespace runs to single spaces and drop control characters (ESC included).
+
+    Only the first ONE_LINE_SCAN_CHARS are read (then "…"): no renderer shows that much of one item,
+    and a 100 KB message costs no more than a short one.
+    """
+    more = len(text) > ONE_LINE_SCAN_CHARS
+    line = _WHITESPACE_RUN.sub(" ", _CONTROL.sub("", text[:ONE_LINE_SCAN_CHARS].replace("\t", " "))).strip()
+    return f"{line} {ELLIPSIS}" if more else line
+
+
+def printable(text: str) -> str:
+    """Keep newlines, drop every other control character: multi-line excerpts stay multi-line, never active."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")).strip("\n")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    if limit <= 0:
+        return ""
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def and_more(hidden: int, noun: str) -> str:
+    """The visible truncation marker every renderer uses."""
+    return f"{ELLIPSIS} and {hidden:,} more {noun}"
+
+
+def utc(moment: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken to be UTC already (the pipeline keeps UTC throughout)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def hhmm(moment: datetime | None) -> str:
+    return utc(moment).strftime("%H:%M") if moment else ""
+
+
+def by_priority(card: Card) -> list[tuple[int, Priority, str]]:
+    """Actions in priority order (stable), as (index, priority, text)."""
+    ranked = sorted(enumerate(card.actions), key=lambda item: (PRIORITY_ORDER[item[1].priority], item[0]))
+    return [(i, a.priority, a.text) for i, a in ranked]
+
+
+def root_title(cause: RootCause) -> str:
+    where = f" in {cause.service}" if cause.service else ""
+    return f"{cause.summary}{where}"
+
+
+def deploy_phrase(cause: RootCause) -> str:
+    if not cause.revision:
+        return ""
+    previous = f", previous {cause.previous_revision}" if cause.previous_revision else ""
+    return f"newest revision {cause.revision}{previous}"
+
+
+def evidence_line(evidence: str) -> str:
+    """The one line of an excerpt that says the most: a Python traceback ends with it, other traces start with it."""
+    head = evidence[:EVIDENCE_SCAN_CHARS]
+    traceback = head.lstrip().startswith("Traceback")
+    window = evidence[-EVIDENCE_SCAN_CHARS:] if traceback else head
+    lines = [line.strip() for line in printable(window).split("\n") if line.strip()]
+    if not lines:
+        return ""
+    return one_line(lines[-1] if traceback else lines[0])
+
+
+def health_numbers(health: ServiceHealth) -> str:
+    return "; ".join(health.reasons) or "no data"
+
+
+@dataclass(frozen=True)
+class Change:
+    """One thing that changed between two cards; plain text that each renderer escapes for itself."""
+
+    label: str
+    detail: str
+
+
+CHANGES_MAX_HEALTH = 5
+CHANGES_MAX_ROOTS = 3
+CHANGES_MAX_TEMPLATES = 3
+
+
+def _root_id(cause: RootCause) -> tuple[str, str]:
+    return (cause.signature, cause.service)
+
+
+def _new_templates(previous: Card, card: Card) -> list[Template]:
+    seen = {t.template_id for t in previous.recurring}
+    return [t for t in card.recurring if t.template_id not in seen]
+
+
+def card_changes(previous: Card | None, card: Card) -> tuple[Change, ...]:
+    """What a reader of the previous card needs to know: status, health transitions, roots, new templates, counts."""
+    if previous is None:
+        return (Change("Opened", card.status_line),)
+    changes: list[Change] = []
+    if previous.status is not card.status:
+        changes.append(Change("Status", f"{previous.status.value} → {card.status.value}"))
+    if previous.severity is not card.severity:
+        changes.append(Change("Severity", f"{previous.severity.value} → {card.severity.value}"))
+    before = {h.service: h.status for h in previous.health}
+    moves = [
+        Change(h.service, f"{before.get(h.service, Health.UNKNOWN).value} → {h.status.value}")
+        for h in card.health
+        if before.get(h.service, Health.UNKNOWN) is not h.status
+    ]
+    changes.extend(moves[:CHANGES_MAX_HEALTH])
+    if len(moves) > CHANGES_MAX_HEALTH:
+        changes.append(Change("Health", and_more(len(moves) - CHANGES_MAX_HEALTH, "service changes")))
+    old_roots = {_root_id(c) for c in previous.root_causes}
+    new_roots = [c for c in card.root_causes if _root_id(c) not in old_roots]
+    for cause in new_roots[:CHANGES_MAX_ROOTS]:
+        changes.append(Change("New root cause", root_title(cause)))
+    if len(new_roots) > CHANGES_MAX_ROOTS:
+        changes.append(Change("New root causes", and_more(len(new_roots) - CHANGES_MAX_ROOTS, "root causes")))
+    current_roots = {_root_id(c) for c in card.root_causes}
+    gone = [c for c in previous.root_causes if _root_id(c) not in current_roots]
+    for cause in gone[:CHANGES_MAX_ROOTS]:
+        changes.append(Change("No longer a root cause", root_title(cause)))
+    fresh = _new_templates(previous, card)
+    if fresh:
+        shown = "; ".join(f"×{t.count} {clip(one_line(t.text), 120)}" for t in fresh[:CHANGES_MAX_TEMPLATES])
+        hidden = len(fresh) - CHANGES_MAX_TEMPLATES
+        extra = f" ({and_more(hidden, 'issues')})" if hidden > 0 else ""
+        changes.append(Change(f"New recurring issue{'s' if len(fresh) != 1 else ''}", shown + extra))
+    if previous.evidence_total != card.evidence_total:
+        changes.append(Change("Log entries analysed", f"{previous.evidence_total:,} → {card.evidence_total:,}"))
+    return tuple(changes)
+
+
+# ---------------------------------------------------------------- terminal widths
+
+
+def cell_width(text: str) -> int:
+    """Columns a string takes in a terminal: wide (CJK, emoji) count 2, combining marks 0."""
+    width = 0
+    for ch in text:
+        if unicodedata.combining(ch):
+            continue
+        width += 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+    return width
+
+
+def clip_cells(text: str, columns: int) -> str:
+    head = text[: columns * 4]  # enough for any mix of wide and combining characters; keeps 100 KB lines cheap
+    if len(head) == len(text) and cell_width(head) <= columns:
+        return text
+    out: list[str] = []
+    used = 0
+    for ch in head:
+        w = 0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+        if used + w > columns - 1:
+            break
+        out.append(ch)
+        used += w
+    return "".join(out).rstrip() + ELLIPSIS
+
+
+def pad_cells(text: str, columns: int) -> str:
+    return text + " " * max(0, columns - cell_width(text))
+
+
+# ---------------------------------------------------------------- the terminal renderer
+
+
+@dataclass(frozen=True)
+class _Style:
+    color: bool
+
+    def bold(self, text: str) -> str:
+        return f"{_BOLD}{text}{_RESET}" if self.color else text
+
+    def health(self, status: Health, text: str) -> str:
+        return f"{_ANSI[status]}{text}{_RESET}" if self.color else text
+
+
+def _wrap(text: str, width: int, indent: str = "  ", hanging: str | None = None, max_lines: int = 0) -> list[str]:
+    """textwrap, but at most `max_lines` lines (0: no cap), the last ending with "…" when cut."""
+    if max_lines:
+        text = text[: width * max_lines + 1]  # a 100 KB message never goes through textwrap whole
+    lines = textwrap.wrap(
+        text,
+        width=width,
+        initial_indent=indent,
+        subsequent_indent=hanging if hanging is not None else indent,
+        break_long_words=True,
+        break_on_hyphens=False,
+    ) or [indent.rstrip()]
+    if max_lines and len(lines) > max_lines:
+        lines = lines[:max_lines]
+        last = lines[-1]
+        lines[-1] = clip_cells(last, width) if cell_width(last) >= width else last + ELLIPSIS
+    return lines
+
+
+def _heading(style: _Style, title: str) -> list[str]:
+    return ["", style.bold(title)]
+
+
+def _health_table(card: Card, style: _Style, width: int) -> list[str]:
+    rows = card.health[:TEXT_MAX_SERVICES]
+    name_w = min(max([cell_width(one_line(h.service)) for h in rows] + [7]), 28)
+    status_w = max(len(h.value) for h in Health)
+    numbers_w = max(10, width - 2 - name_w - 2 - status_w - 2)
+    lines = [f"  {pad_cells('SERVICE', name_w)}  {'STATUS'.ljust(status_w)}  DECIDING NUMBERS"]
+    for h in rows:
+        name = pad_cells(clip_cells(one_line(h.service), name_w), name_w)
+        status = style.health(h.status, h.status.value.ljust(status_w))
+        lines.append(f"  {name}  {status}  {clip_cells(one_line(health_numbers(h)), numbers_w)}")
+    if len(card.health) > len(rows):
+        lines.append("  " + and_more(len(card.health) - len(rows), "services"))
+    return lines
+
+
+def _root_lines(index: int, cause: RootCause, width: int) -> list[str]:
+    lines = [clip_cells(f"  {index}. {one_line(root_title(cause))}", width)]
+    meta = [cause.category.value, f"×{cause.count:,}", cause.severity.value]
+    if cause.first_seen:
+        meta.append(f"since {hhmm(cause.first_seen)} UTC")
+    lines.append(clip_cells("     " + " · ".join(meta), width))
+    deploy = deploy_phrase(cause)
+    if deploy:
+        lines.append(clip_cells(f"     deploy: {one_line(deploy)}", width))
+    if cause.chain:
+        lines.append("     why (symptom → cause):")
+        steps = cause.chain[:TEXT_MAX_CHAIN_STEPS]
+        for depth, step in enumerate(steps):
+            indent = "       " + "  " * depth
+            arrow = "→ " if depth else ""
+            lines += _wrap(one_line(step), width, indent + arrow, indent + " " * len(arrow), TEXT_MAX_ITEM_LINES)
+        if len(cause.chain) > len(steps):
+            lines.append(f"       {'  ' * len(steps)}{and_more(len(cause.chain) - len(steps), 'steps')}")
+    if cause.evidence:
+        lines.append(clip_cells(f"     evidence: {evidence_line(cause.evidence)}", width))
+    return lines
+
+
+def _recurring_table(card: Card, width: int) -> list[str]:
+    rows = card.recurring[:TEXT_MAX_RECURRING]
+    count_w = max([len(f"{t.count:,}") for t in rows] + [5])
+    fixed = 2 + count_w + 2 + 2 + 2 + 5 + 2 + 5 + 2 + 3  # every column but template and services
+    services_cap = max(8, min(24, width - fixed - 12))
+    services = [clip_cells(one_line(", ".join(t.services)), services_cap) for t in rows]
+    services_w = max([cell_width(s) for s in services] + [8])
+    template_w = max(12, width - fixed - services_w)
+    lines = [
+        f"  {'COUNT'.rjust(count_w)}  {pad_cells('TEMPLATE', template_w)}  "
+        f"{pad_cells('SERVICES', services_w)}  FIRST  LAST   NEW"
+    ]
+    for t, svc in zip(rows, services, strict=True):
+        template = pad_cells(clip_cells(one_line(t.text), template_w), template_w)
+        lines.append(
+            f"  {f'{t.count:,}'.rjust(count_w)}  {template}  {pad_cells(svc, services_w)}  "
+            f"{hhmm(t.first_seen).ljust(5)}  {hhmm(t.last_seen).ljust(5)}  {'NEW' if t.is_new else ''}".rstrip()
+        )
+    if len(card.recurring) > len(rows):
+        lines.append("  " + and_more(len(card.recurring) - len(rows), "recurring issues"))
+    return lines
+
+
+def _section_list(items: Sequence[str], limit: int, noun: str, width: int) -> list[str]:
+    lines: list[str] = []
+    for item in items[:limit]:
+        lines.extend(_wrap(one_line(item), width, "  - ", "    ", TEXT_MAX_ITEM_LINES))
+    if len(items) > limit:
+        lines.append("  " + and_more(len(items) - limit, noun))
+    return lines
+
+
+def render_text(card: Card, *, color: bool = False, width: int = 100) -> str:
+    """The card as terminal text, readable at a glance; ANSI colour only when `color` is true."""
+    width = max(width, TEXT_MIN_WIDTH)
+    style = _Style(color)
+    resolved = card.status is IncidentStatus.RESOLVED
+    lines = [style.bold(line) for line in _wrap(one_line(card.headline), width, "", "  ", TEXT_MAX_ITEM_LINES)]
+    lines.append(clip_cells(one_line(card.status_line), width))
+
+    if card.summary.strip():
+        lines += _heading(style, "Summary")
+        lines += _wrap(one_line(card.summary), width, max_lines=TEXT_MAX_SUMMARY_LINES)
+
+    if card.health:
+        lines += _heading(style, "Service health at last update" if resolved else "Service health")
+        lines += _health_table(card, style, width)
+
+    if card.root_causes:
+        lines += _heading(style, "Root causes" if len(card.root_causes) > 1 else "Root cause")
+        for i, cause in enumerate(card.root_causes[:TEXT_MAX_ROOTS], start=1):
+            lines += _root_lines(i, cause, width)
+        if len(card.root_causes) > TEXT_MAX_ROOTS:
+            lines.append("  " + and_more(len(card.root_causes) - TEXT_MAX_ROOTS, "root causes"))
+
+    if card.contributing:
+        lines += _heading(style, "Contributing")
+        items = [f"{root_title(c)} (×{c.count:,})" for c in card.contributing]
+        lines += _section_list(items, TEXT_MAX_CONTRIBUTING, "contributing causes", width)
+
+    if card.actions:
+        lines += _heading(style, "Actions")
+        ranked = by_priority(card)
+        for _, priority, text in ranked[:TEXT_MAX_ACTIONS]:
+            lines += _wrap(one_line(text), width, f"  [{priority.value}] ", "       ", TEXT_MAX_ITEM_LINES)
+        if len(ranked) > TEXT_MAX_ACTIONS:
+            lines.append("  " + and_more(len(ranked) - TEXT_MAX_ACTIONS, "actions"))
+
+    if card.recurring:
+        lines += _heading(style, "Top recurring issues")
+        lines += _recurring_table(card, width)
+
+    if card.sparkline:
+        lines += _heading(style, "Errors over time")
+        lines.append(f"  {card.sparkline}")
+        if card.sparkline_caption:
+            lines += _wrap(one_line(card.sparkline_caption), width, max_lines=TEXT_MAX_ITEM_LINES)
+
+    if card.links:
+        lines += _heading(style, "Links")
+        for link in card.links[:TEXT_MAX_LINKS]:
+            lines.append(f"  {clip_cells(one_line(link.label), 60)}: {one_line(link.url)}")
+        if len(card.links) > TEXT_MAX_LINKS:
+            lines.append("  " + and_more(len(card.links) - TEXT_MAX_LINKS, "links"))
+
+    if card.notes:
+        lines += _heading(style, "Notes")
+        lines += _section_list(card.notes, TEXT_MAX_NOTES, "notes", width)
+
+    return "\n".join(lines) + "\n"
+
+
+def render_text_update(previous: Card | None, card: Card) -> str:
+    """What changed since `previous`, as a few plain lines (for the CLI and logs)."""
+    changes = card_changes(previous, card)
+    lines = [one_line(card.status_line)]
+    lines += [f"- {one_line(c.label)}: {one_line(c.detail)}" for c in changes] or ["- no material change"]
+    return "\n".join(lines) + "\n"

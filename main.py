@@ -1,0 +1,129 @@
+"""sitrep entry points: the Cloud Function (`handle_alert`) and the command line (`python main.py ...`).
+
+Only decoding, wiring and error mapping live here; the analysis is in `functions/`.
+Heavy client libraries are imported lazily so that `import main` stays fast (cold start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from functions.errors import InputError, SitrepError
+
+FORMATS = ("text", "markdown", "slack", "json")
+
+
+def _emit_json(obj: Any) -> str:
+    return json.dumps(obj, indent=2, ensure_ascii=False) + "\n"
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    """Run the pipeline on a recorded incident directory and print (and optionally deliver) the card."""
+    from functions.render import render
+    from functions.replay import load_replay, run_replay
+    from functions.settings import Settings
+
+    settings = Settings.from_env(os.environ)
+    replay = load_replay(Path(args.dir))
+    result = run_replay(replay, settings)
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        files = {
+            "card.txt": render(result.card, "text", incident=result.incident),
+            "card.md": render(result.card, "markdown", incident=result.incident),
+            "slack.json": render(result.card, "slack", incident=result.incident),
+            "analysis.json": render(result.card, "json", incident=result.incident),
+        }
+        for name, content in files.items():
+            (out / name).write_text(content if isinstance(content, str) else _emit_json(content), encoding="utf-8")
+    output = render(result.card, args.format, incident=result.incident, color=color)
+    sys.stdout.write(output if isinstance(output, str) else _emit_json(output))
+    for line in result.delivery_log:
+        print(line, file=sys.stderr)
+    return 1 if result.failed else 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    """Classify log lines or LogEntry JSON; one JSON object per input on stdout."""
+    from functions.classify_cli import classify_stream
+
+    source = args.file
+    if source in (None, "-"):
+        stream = sys.stdin
+        for obj in classify_stream(stream, name="<stdin>"):
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+        return 0
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"{source}: no such file")
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for obj in classify_stream(handle, name=str(path)):
+            sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="sitrep: explain a Cloud Monitoring alert from its logs and metrics, as an incident card.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    replay = sub.add_parser(
+        "replay",
+        help="analyse a recorded incident directory (alert.json, logs.json, optional metrics.json)",
+        description=(
+            "Run the same pipeline as the Cloud Function on recorded data. DIR holds alert.json "
+            "(a Monitoring notification or the Pub/Sub CloudEvent carrying one), logs.json "
+            "(`gcloud logging read --format=json` output) and optionally metrics.json (a timeSeries.list "
+            "response or an array of them). Delivers to Slack / GitHub only when their settings are present."
+        ),
+    )
+    replay.add_argument("dir", metavar="DIR", help="directory with alert.json, logs.json[, metrics.json]")
+    replay.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    replay.add_argument("--out", metavar="OUTDIR", help="also write card.txt, card.md, slack.json, analysis.json here")
+    replay.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="colour the text card (default: auto)"
+    )
+    replay.set_defaults(func=cmd_replay)
+    classify = sub.add_parser(
+        "classify",
+        help="classify log lines (LogEntry JSON, JSON array, or plain text) one JSON object per input",
+        description=(
+            "Read LogEntry JSON (one per line, or a JSON array) or plain text lines from FILE or stdin and "
+            'write one JSON object per input: {"category", "signature", "entities", "template_id", "template"}.'
+        ),
+    )
+    classify.add_argument("file", nargs="?", metavar="FILE|-", help="input file (default: stdin)")
+    classify.set_defaults(func=cmd_classify)
+    return parser
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry: user mistakes print one clear line and exit 2, never a traceback."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except SitrepError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        return 0
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

@@ -1,0 +1,34 @@
+terraform {
+  required_version = ">= 1.5"
+
+  required_providers {
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 6.50, < 8"
+    }
+    archive = {
+      source  = "hashicorp/archive"
+      version = ">= 2.4"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = ">= 0.9"
+    }
+  }
+
+  # Keep state in a bucket for anything beyond a trial, e.g.:
+  # backend "gcs" {
+  #   bucket = "my-project-tfstate"
+  #   prefix = "sitrep"
+  # }
+}
+
+provider "google" {
+  project = var.project_id
+  region  = var.region
+
+  # With user credentials (gcloud auth application-default login) bill API
+  # calls to the target project rather than to the ADC quota project.
+  user_project_override = true
+  billing_project       = var.project_id
+}

@@ -1,0 +1,78 @@
+"""Health: a service's status follows its request ratios and startup failures, and says why."""
+
+from __future__ import annotations
+
+import pytest
+
+from functions.health import HealthThresholds, compute_health, judge_service
+from functions.model import Category, Health, RequestStats, Severity
+from tests.builders import failure, stats
+
+FAILED_START = frozenset({"instance-could-not-start"})
+T = HealthThresholds()
+
+
+@pytest.mark.parametrize(
+    ("request_stats", "expected", "reason_part"),
+    [
+        (stats("svc", _2xx=7, _5xx=93), Health.FAILING, "93% 5xx (93/100 requests"),
+        (stats("svc", _2xx=50, _5xx=50), Health.FAILING, "50% 5xx"),
+        (stats("svc", _2xx=90, _5xx=10), Health.DEGRADED, "10% 5xx"),
+        (stats("svc", _2xx=70, _4xx=30), Health.DEGRADED, "30% 4xx (30/100 requests"),
+        (stats("svc", _2xx=99, _5xx=1), Health.HEALTHY, "1% 5xx"),
+        (stats("svc", _2xx=100), Health.HEALTHY, "0% 5xx of 100 requests"),
+        (stats("svc", _5xx=3), Health.UNKNOWN, "no request data"),  # below min_requests: ratios not judged
+    ],
+)
+def test_request_ratios_decide_status(request_stats: RequestStats, expected: Health, reason_part: str) -> None:
+    judged = judge_service("svc", request_stats, (), T)
+    assert judged.status is expected
+    assert any(reason_part in r for r in judged.reasons), judged.reasons
+
+
+def test_failed_starts_make_a_service_failing_without_request_data() -> None:
+    starts = failure("instance-could-not-start", Category.CONTAINER_STARTUP, 43, "backend", severity=Severity.CRITICAL)
+    judged = judge_service("backend", None, (starts,), T, FAILED_START)
+    assert judged.status is Health.FAILING
+    assert "43 failed starts" in judged.reasons
+
+
+def test_failed_starts_count_attempts_not_lines() -> None:
+    lines = (
+        failure("instance-could-not-start", Category.CONTAINER_STARTUP, 43, "backend"),
+        failure("startup-probe-failed", Category.CONTAINER_STARTUP, 40, "backend"),
+    )
+    judged = judge_service("backend", None, lines, T, FAILED_START | {"startup-probe-failed"})
+    assert judged.failed_starts == 43
+
+
+def test_error_logs_without_request_data_degrade() -> None:
+    db = failure("db-timeout", Category.DATABASE, 12, "auth")
+    assert judge_service("auth", None, (db,), T).status is Health.DEGRADED
+
+
+def test_noise_alone_leaves_health_unknown() -> None:
+    sentry = failure("sentry-missing", Category.NOISE, 33, "backend", severity=Severity.WARNING)
+    judged = judge_service("backend", None, (sentry,), T)
+    assert judged.status is Health.UNKNOWN
+
+
+def test_thresholds_are_settings() -> None:
+    strict = HealthThresholds(degraded_5xx_ratio=0.01)
+    assert judge_service("svc", stats("svc", _2xx=98, _5xx=2), (), strict).status is Health.DEGRADED
+    assert judge_service("svc", stats("svc", _2xx=98, _5xx=2), (), T).status is Health.HEALTHY
+
+
+def test_compute_health_lists_worst_first_and_includes_every_service_seen() -> None:
+    result = compute_health(
+        ["frontend"],
+        {"backend": stats("backend", _5xx=90, _2xx=10), "auth": stats("auth", _2xx=100)},
+        (failure("x", Category.DATABASE, 5, "worker"),),
+        T,
+    )
+    assert [(h.service, h.status) for h in result] == [
+        ("backend", Health.FAILING),
+        ("worker", Health.DEGRADED),
+        ("frontend", Health.UNKNOWN),
+        ("auth", Health.HEALTHY),
+    ]

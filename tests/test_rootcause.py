@@ -1,0 +1,120 @@
+"""Root cause: independent roots with why-chains, noise never a root, bad deploys named with a rollback."""
+
+from __future__ import annotations
+
+from functions.model import Category, Priority, Severity
+from functions.rootcause import RevisionTraffic, SignatureInfo, detect_bad_deploy, diagnose, fill_action
+from tests.builders import failure
+
+C = Category
+INFO = {
+    "missing-module": SignatureInfo(
+        frozenset({C.CONTAINER_STARTUP, C.WEBSOCKET, C.APPLICATION}), Priority.P0, "Add '{module}' to {service}'s image"
+    ),
+    "container-exit": SignatureInfo(frozenset({C.CONTAINER_STARTUP}), Priority.P1, "Inspect exit({exit_code})"),
+    "instance-could-not-start": SignatureInfo(frozenset(), Priority.P1, "Check startup of {service}"),
+    "db-timeout": SignatureInfo(
+        frozenset({C.AUTH, C.APPLICATION, C.TIMEOUT}), Priority.P0, "Raise the DB timeout from {timeout_s}s"
+    ),
+    "auth-failed": SignatureInfo(frozenset(), Priority.P1, "Check auth"),
+    "sentry-missing": SignatureInfo(frozenset({C.APPLICATION}), Priority.P2, "Install sentry-sdk or silence"),
+    "service-id-whitespace": SignatureInfo(frozenset({C.AUTH}), Priority.P1, "Strip {env_var}"),
+    "upstream-refused": SignatureInfo(frozenset(), Priority.P1, "Check {host}"),
+}
+
+
+def seed_failures() -> list:
+    return [
+        failure("instance-could-not-start", C.CONTAINER_STARTUP, 43, "backend", first=6, severity=Severity.CRITICAL),
+        failure("container-exit", C.CONTAINER_STARTUP, 34, "backend", first=5.5, entities={"exit_code": ("3",)}),
+        failure("missing-module", C.DEPENDENCY_MISSING, 25, "backend", first=5, severity=Severity.CRITICAL,
+                summary="missing Python module 'auth_service'", entities={"module": ("auth_service",)}),
+        failure("db-timeout", C.DATABASE, 12, "auth", first=10, summary="database connection timeout after 15s",
+                entities={"timeout_s": ("15",)}),
+        failure("auth-failed", C.AUTH, 18, "auth", first=11),
+        failure("sentry-missing", C.NOISE, 33, "backend", severity=Severity.WARNING),
+    ]
+
+
+def test_seed_outage_has_two_independent_roots() -> None:
+    diagnosis = diagnose(seed_failures(), INFO)
+    roots = [(r.category, r.service) for r in diagnosis.root_causes]
+    assert roots == [(C.DEPENDENCY_MISSING, "backend"), (C.DATABASE, "auth")]
+
+
+def test_why_chain_reads_from_symptom_to_cause() -> None:
+    backend = diagnose(seed_failures(), INFO).root_causes[0]
+    assert backend.chain[-1].startswith("backend: missing Python module 'auth_service'")
+    assert "container exit" in backend.chain[0] or "instance could not start" in backend.chain[0]
+    assert len(backend.chain) >= 2
+
+
+def test_noise_is_never_a_root_and_explains_nothing() -> None:
+    only_noise = [failure("sentry-missing", C.NOISE, 33, severity=Severity.WARNING),
+                  failure("auth-failed", C.APPLICATION, 3)]
+    diagnosis = diagnose(only_noise, {**INFO, "sentry-missing": SignatureInfo(frozenset({C.APPLICATION}))})
+    assert [r.signature for r in diagnosis.root_causes] == ["auth-failed"]
+
+
+def test_warning_level_roots_are_contributing_not_primary() -> None:
+    failures = [*seed_failures(), failure("service-id-whitespace", C.CONFIGURATION, 32, "backend",
+                                           severity=Severity.WARNING, entities={"env_var": ("SERVICE_ID",)})]
+    diagnosis = diagnose(failures, INFO)
+    assert [r.signature for r in diagnosis.root_causes] == ["missing-module", "db-timeout"]
+    assert [r.signature for r in diagnosis.contributing] == ["service-id-whitespace"]
+
+
+def test_p0_actions_come_from_roots_with_entities_filled() -> None:
+    actions = diagnose(seed_failures(), INFO).actions
+    p0 = [a.text for a in actions if a.priority is Priority.P0]
+    assert p0 == ["Add 'auth_service' to backend's image", "Raise the DB timeout from 15s"]
+    assert all(a.priority is not Priority.P0 for a in actions if a.signature not in ("missing-module", "db-timeout"))
+
+
+def test_a_cause_that_starts_after_its_effect_ended_explains_nothing() -> None:
+    late = [failure("missing-module", C.DEPENDENCY_MISSING, 5, first=40, last=45),
+            failure("container-exit", C.CONTAINER_STARTUP, 5, first=0, last=10)]
+    assert {r.signature for r in diagnose(late, INFO).root_causes} == {"missing-module", "container-exit"}
+
+
+def test_cross_service_failure_naming_the_host_is_explained_by_that_service() -> None:
+    failures = [
+        failure("db-timeout", C.DATABASE, 12, "auth", first=1),
+        failure("upstream-refused", C.NETWORK, 40, "backend", first=2, entities={"host": ("auth.internal:8080",)}),
+    ]
+    diagnosis = diagnose(failures, INFO)
+    assert [(r.signature, r.service) for r in diagnosis.root_causes] == [("db-timeout", "auth")]
+
+
+def test_causal_cycles_still_yield_a_root() -> None:
+    cyclic = {
+        "a": SignatureInfo(frozenset({C.TIMEOUT})),
+        "b": SignatureInfo(frozenset({C.DATABASE})),
+    }
+    failures = [failure("a", C.DATABASE, 5, first=3), failure("b", C.TIMEOUT, 9, first=1)]
+    assert [r.signature for r in diagnose(failures, cyclic).root_causes] == ["b"]
+
+
+def test_bad_deploy_is_detected_and_rollback_names_previous_revision() -> None:
+    traffic = {
+        "backend-00742-b95": RevisionTraffic(requests=50, errors_5xx=47, failures=100),
+        "backend-00741-x2k": RevisionTraffic(requests=40, errors_5xx=0, failures=0),
+    }
+    diagnosis = diagnose(seed_failures(), INFO, traffic={"backend": traffic}, region="us-central1")
+    root = diagnosis.root_causes[0]
+    assert (root.revision, root.previous_revision) == ("backend-00742-b95", "backend-00741-x2k")
+    assert diagnosis.actions[0].text.endswith(
+        "`gcloud run services update-traffic backend --to-revisions=backend-00741-x2k=100 --region=us-central1`"
+    )
+
+
+def test_no_bad_deploy_when_previous_revision_also_failed() -> None:
+    traffic = {
+        "svc-00002-bbb": RevisionTraffic(requests=50, errors_5xx=40, failures=60),
+        "svc-00001-aaa": RevisionTraffic(requests=50, errors_5xx=40, failures=0),
+    }
+    assert detect_bad_deploy("svc", traffic) is None
+
+
+def test_fill_action_leaves_unknown_placeholders_visible() -> None:
+    assert fill_action("Set {env_var} on {service}", {}, "auth") == "Set <env_var> on auth"

@@ -1,0 +1,459 @@
+"""The Terraform module: its HCL shape and the signatures.json it turns into metrics.
+
+`terraform` cannot run here, so these tests parse the HCL with python-hcl2 and pin
+the properties that matter when it is applied: patterns come only from
+signatures.json, every Logging filter and extractor in that file is valid RE2, the
+function retries and runs as one instance, no secret value can reach the state.
+
+The signatures.json tests read terraform/modules/sitrep/signatures.json (generated
+by `python -m functions.signatures --terraform`) and skip, saying so, while that
+file does not exist yet. SITREP_SIGNATURES_JSON points them at another file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import re2
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TERRAFORM = REPO / "terraform"
+MODULE = TERRAFORM / "modules" / "sitrep"
+EXAMPLE = TERRAFORM / "examples" / "basic"
+SIGNATURES_JSON = Path(os.environ.get("SITREP_SIGNATURES_JSON", MODULE / "signatures.json"))
+TFCHECK = Path(os.environ.get("SITREP_SHARED", REPO.parent / "shared")) / "tools" / "tfcheck"
+
+# Limits the APIs enforce (wire-formats §2.3, §4.1, §4.2).
+LOGGING_FILTER_MAX_CHARS = 20_000
+METRIC_NAME_MAX_CHARS = 100
+METRIC_LABELS_MAX = 10
+USER_LABEL_MAX_CHARS = 63
+POLICY_SEVERITIES = {"CRITICAL", "ERROR", "WARNING"}
+# What metrics.tf appends to each filter (exclusion of sitrep's own service).
+MODULE_FILTER_OVERHEAD_CHARS = 100
+
+# Top-level LogEntry fields an extractor may read (logging.v2 LogEntry).
+LOG_ENTRY_FIELDS = {
+    "logName",
+    "resource",
+    "timestamp",
+    "receiveTimestamp",
+    "severity",
+    "insertId",
+    "labels",
+    "httpRequest",
+    "trace",
+    "spanId",
+    "traceSampled",
+    "sourceLocation",
+    "operation",
+    "split",
+    "textPayload",
+    "jsonPayload",
+    "protoPayload",
+}
+LABEL_KEY = re.compile(r"^[a-z][a-z0-9_]{0,99}$")
+EXTRACT = re.compile(r"^EXTRACT\(\s*([A-Za-z_][\w.]*)\s*\)$")
+REGEXP_EXTRACT = re.compile(r'^REGEXP_EXTRACT\(\s*([A-Za-z_][\w.]*)\s*,\s*(".*")\s*\)$', re.S)
+REGEX_OPERATOR = re.compile(r"[=!]~\s*")
+
+
+# --- HCL helpers -------------------------------------------------------------
+
+
+@cache
+def _parse(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        parsed: dict[str, Any] = hcl2.load(handle)
+    return parsed
+
+
+def _tf_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*.tf") if ".terraform" not in p.parts)
+
+
+def _literal(value: Any) -> Any:
+    """A python-hcl2 literal string keeps its quotes; strip them."""
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def _blocks(directory: Path, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (name, body) of every `kind` block (variable, output) in a directory."""
+    for path in _tf_files(directory):
+        for block in _parse(path).get(kind, []):
+            for name, body in block.items():
+                yield _literal(name), body
+
+
+def _resources(resource_type: str, directory: Path = MODULE) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = {}
+    for path in _tf_files(directory):
+        for block in _parse(path).get("resource", []):
+            for rtype, named in block.items():
+                if _literal(rtype) == resource_type:
+                    for name, body in named.items():
+                        found[_literal(name)] = body
+    return found
+
+
+def _locals(directory: Path = MODULE) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for path in _tf_files(directory):
+        for block in _parse(path).get("locals", []):
+            merged.update({k: v for k, v in block.items() if not k.startswith("__")})
+    return merged
+
+
+def _one(body: dict[str, Any], block: str) -> dict[str, Any]:
+    blocks = body[block]
+    assert len(blocks) == 1, f"expected one {block} block"
+    only: dict[str, Any] = blocks[0]
+    return only
+
+
+# --- Logging query string helpers ---------------------------------------------
+
+
+def _read_quoted(text: str, start: int) -> tuple[str, int]:
+    """Decode the Logging query string literal at text[start] == '"'; return (value, end).
+
+    Only \\\\ and \\" are accepted as escapes: the filter language's string escapes
+    (AIP-160) do not include regex escapes such as \\d, so a regex backslash must
+    be written doubled. A lone one is ambiguous and rejected here.
+    """
+    assert text[start] == '"'
+    out: list[str] = []
+    i = start + 1
+    while i < len(text):
+        char = text[i]
+        if char == "\\":
+            nxt = text[i + 1 : i + 2]
+            if nxt not in ("\\", '"'):
+                raise ValueError(f"ambiguous escape \\{nxt} at {i}: write \\\\{nxt} for a regex backslash")
+            out.append(nxt)
+            i += 2
+        elif char == '"':
+            return "".join(out), i + 1
+        else:
+            out.append(char)
+            i += 1
+    raise ValueError(f"unterminated string starting at {start}")
+
+
+def _regexes_in_filter(query: str) -> list[str]:
+    """The decoded pattern of every =~ / !~ comparison in a Logging query."""
+    patterns: list[str] = []
+    i = 0
+    while i < len(query):
+        if query[i] == '"':
+            _, i = _read_quoted(query, i)
+            continue
+        match = REGEX_OPERATOR.match(query, i)
+        if match:
+            j = match.end()
+            assert query[j : j + 1] == '"', f"regex operand at {j} must be a quoted string"
+            pattern, i = _read_quoted(query, j)
+            patterns.append(pattern)
+            continue
+        i += 1
+    return patterns
+
+
+def _unbalanced(query: str) -> str | None:
+    """Why the query's quotes or parentheses do not balance, or None."""
+    depth = 0
+    i = 0
+    while i < len(query):
+        char = query[i]
+        if char == '"':
+            try:
+                _, i = _read_quoted(query, i)
+            except ValueError as error:
+                return str(error)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth < 0:
+                return f"unmatched ')' at {i}"
+        i += 1
+    return f"{depth} unclosed '('" if depth else None
+
+
+def _capturing_groups(pattern: str) -> int:
+    groups: int = re2.compile(pattern).groups
+    return groups
+
+
+# --- signatures.json ---------------------------------------------------------
+
+
+def _signatures() -> list[dict[str, Any]]:
+    if not SIGNATURES_JSON.exists():
+        pytest.skip(
+            f"{SIGNATURES_JSON.relative_to(REPO) if SIGNATURES_JSON.is_relative_to(REPO) else SIGNATURES_JSON} "
+            "does not exist yet: generate it with `python -m functions.signatures --terraform`"
+        )
+    document = json.loads(SIGNATURES_JSON.read_text(encoding="utf-8"))
+    signatures: list[dict[str, Any]] = document["signatures"]
+    return signatures
+
+
+def _signature_params() -> list[Any]:
+    """One pytest param per signature, so a failure names the signature."""
+    if not SIGNATURES_JSON.exists():
+        return [pytest.param(None, id="signatures.json-missing")]
+    return [pytest.param(s, id=s["id"]) for s in json.loads(SIGNATURES_JSON.read_text())["signatures"]]
+
+
+@pytest.fixture
+def signature(request: pytest.FixtureRequest) -> dict[str, Any]:
+    value: dict[str, Any] | None = request.param
+    if value is None:
+        _signatures()  # skips with the reason
+    assert value is not None
+    return value
+
+
+def test_signatures_file_is_a_non_empty_list_with_unique_ids() -> None:
+    signatures = _signatures()
+    ids = [s["id"] for s in signatures]
+    assert ids, "signatures.json lists no signature: Terraform would create no metric"
+    assert len(ids) == len(set(ids)), "duplicate signature ids would collide in for_each"
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_signature_has_every_field_terraform_reads(signature: dict[str, Any]) -> None:
+    required = {
+        "id",
+        "metric_name",
+        "category",
+        "severity",
+        "summary",
+        "description",
+        "filter",
+        "threshold_per_minute",
+        "label_extractors",
+        "action",
+    }
+    assert required <= signature.keys(), f"missing {sorted(required - signature.keys())}"
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_metric_name_is_namespaced_and_within_the_logging_limit(signature: dict[str, Any]) -> None:
+    name = signature["metric_name"]
+    assert name == f"sitrep/{signature['id']}"
+    assert len(name) <= METRIC_NAME_MAX_CHARS
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_severity_and_threshold_are_valid_for_an_alert_policy(signature: dict[str, Any]) -> None:
+    assert signature["severity"] in POLICY_SEVERITIES
+    threshold = signature["threshold_per_minute"]
+    assert isinstance(threshold, (int, float)) and not isinstance(threshold, bool)
+    assert threshold >= 0
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_signature_id_fits_a_policy_user_label(signature: dict[str, Any]) -> None:
+    # alerts.tf sanitises with the same rule; an id that already fits stays readable.
+    assert re.fullmatch(r"[a-z0-9_-]+", signature["id"]), "id should already be a valid label value"
+    assert len(signature["id"]) <= USER_LABEL_MAX_CHARS
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_filter_is_a_balanced_logging_query_within_the_length_limit(signature: dict[str, Any]) -> None:
+    query = signature["filter"]
+    assert _unbalanced(query) is None, _unbalanced(query)
+    assert len(query) + MODULE_FILTER_OVERHEAD_CHARS <= LOGGING_FILTER_MAX_CHARS
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_every_regex_in_the_filter_compiles_in_re2(signature: dict[str, Any]) -> None:
+    patterns = _regexes_in_filter(signature["filter"])
+    assert patterns, "a signature filter should match by regular expression (=~)"
+    for pattern in patterns:
+        re2.compile(pattern)  # raises re2.error on what Cloud Logging would reject
+
+
+@pytest.mark.parametrize("signature", _signature_params(), indirect=True)
+def test_label_extractors_read_log_entry_fields_with_one_capturing_group(signature: dict[str, Any]) -> None:
+    extractors: dict[str, str] = signature["label_extractors"]
+    assert "service" in extractors, "alert policies group by metric.label.service"
+    assert len(extractors) <= METRIC_LABELS_MAX
+    for label, extractor in extractors.items():
+        assert LABEL_KEY.match(label), f"label key {label!r}"
+        regexp = REGEXP_EXTRACT.match(extractor)
+        match = EXTRACT.match(extractor) or regexp
+        assert match, f'{label}: {extractor!r} is neither EXTRACT(field) nor REGEXP_EXTRACT(field, "re")'
+        field = match.group(1)
+        assert field.split(".")[0] in LOG_ENTRY_FIELDS, f"{label}: {field} is not a LogEntry field"
+        if regexp:
+            pattern, end = _read_quoted(regexp.group(2), 0)
+            assert end == len(regexp.group(2))
+            assert _capturing_groups(pattern) == 1, f"{label}: REGEXP_EXTRACT needs exactly one capturing group"
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ('textPayload=~"exit\\\\((\\\\d+)\\\\)"', ["exit\\((\\d+)\\)"]),
+        ('a="x =~ \\"y\\"" AND b!~"z"', ["z"]),
+        ('NOT textPayload=~ "q\\"uote"', ['q"uote']),
+    ],
+)
+def test_regex_extraction_decodes_logging_string_quoting(query: str, expected: list[str]) -> None:
+    assert _regexes_in_filter(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "problem"),
+    [
+        ('textPayload=~"exit\\(1\\)"', "ambiguous escape"),
+        ('textPayload=~"open', "unterminated"),
+        ('(a="b"', "unclosed"),
+        ('a="b")', "unmatched"),
+    ],
+)
+def test_malformed_queries_are_reported(query: str, problem: str) -> None:
+    try:
+        reason = _unbalanced(query) or str(_regexes_in_filter(query))
+    except ValueError as error:
+        reason = str(error)
+    assert problem in reason
+
+
+# --- module structure --------------------------------------------------------
+
+
+def test_module_reads_signatures_json_instead_of_restating_patterns() -> None:
+    locals_ = _locals()
+    assert 'jsondecode(file("${path.module}/signatures.json"))' in locals_["signatures_file"]
+    metric = _resources("google_logging_metric")["signature"]
+    assert metric["for_each"] == "${local.signatures}"
+    assert "${each.value.filter}" in metric["filter"]
+    assert metric["label_extractors"] == "${each.value.label_extractors}"
+    policy = _resources("google_monitoring_alert_policy")["signature"]
+    assert policy["for_each"] == "${local.signatures}"
+
+
+@pytest.mark.parametrize("path", _tf_files(TERRAFORM), ids=lambda p: str(p.relative_to(TERRAFORM)))
+def test_no_logging_regex_is_written_by_hand(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert "=~" not in text and "!~" not in text, "regex filters belong in functions/signatures.yaml"
+
+
+def test_every_signature_label_becomes_a_descriptor_label() -> None:
+    metric = _resources("google_logging_metric")["signature"]
+    descriptor = _one(metric, "metric_descriptor")
+    (dynamic,) = descriptor["dynamic"]
+    assert dynamic['"labels"']["for_each"] == "${each.value.label_extractors}"
+    assert _literal(descriptor["metric_kind"]) == "DELTA"
+    assert _literal(descriptor["value_type"]) == "INT64"
+
+
+def test_function_retries_and_runs_as_a_single_instance() -> None:
+    function = _resources("google_cloudfunctions2_function")["main"]
+    trigger = _one(function, "event_trigger")
+    service = _one(function, "service_config")
+    build = _one(function, "build_config")
+    assert _literal(trigger["retry_policy"]) == "RETRY_POLICY_RETRY"
+    assert _literal(trigger["event_type"]) == "google.cloud.pubsub.topic.v1.messagePublished"
+    assert service["max_instance_count"] == 1
+    assert _literal(service["ingress_settings"]) == "ALLOW_INTERNAL_ONLY"
+    assert _literal(build["runtime"]) == "python312"
+    assert _literal(build["entry_point"]) == "handle_alert"
+
+
+def test_function_source_object_name_changes_with_the_source() -> None:
+    obj = _resources("google_storage_bucket_object")["source"]
+    assert "data.archive_file.source.output_md5" in obj["name"]
+
+
+def test_function_gets_each_token_from_secret_manager() -> None:
+    assert set(_locals()["secrets"].values()) == {'"SLACK_BOT_TOKEN"', '"GITHUB_TOKEN"', '"SLACK_SIGNING_SECRET"'}
+    service = _one(_resources("google_cloudfunctions2_function")["main"], "service_config")
+    (dynamic,) = service["dynamic"]
+    assert dynamic['"secret_environment_variables"']["for_each"] == "${local.mounted_secrets}"
+
+
+def test_no_secret_value_is_managed_by_terraform() -> None:
+    for directory in (MODULE, EXAMPLE):
+        assert not _resources("google_secret_manager_secret_version", directory)
+    for path in _tf_files(TERRAFORM):
+        assert "secret_data" not in path.read_text(encoding="utf-8")
+
+
+def test_runtime_identity_only_reads_logs_and_metrics_at_project_level() -> None:
+    grants = _resources("google_project_iam_member")
+    runtime_roles = set(re.findall(r'"(roles/[\w.]+)"', grants["runtime"]["for_each"]))
+    assert runtime_roles == {"roles/logging.viewer", "roles/monitoring.viewer"}
+    others = [name for name, body in grants.items() if "google_service_account.runtime" in body["member"]]
+    assert others == ["runtime"]
+
+
+@pytest.mark.parametrize("name", sorted(_resources("google_monitoring_alert_policy")))
+def test_alert_policies_are_metric_thresholds_that_notify_open_and_close(name: str) -> None:
+    policy = _resources("google_monitoring_alert_policy")[name]
+    for condition in policy["conditions"]:
+        assert "condition_threshold" in condition, "log-match policies never send CLOSED"
+        assert _literal(_one(condition, "condition_threshold")["comparison"]) in {"COMPARISON_GT", "COMPARISON_LT"}
+    strategy = _one(policy, "alert_strategy")
+    assert [_literal(p) for p in strategy["notification_prompts"]] == ["OPENED", "CLOSED"]
+    assert "auto_close" in strategy
+
+
+def test_apis_stay_enabled_when_sitrep_is_destroyed() -> None:
+    service = _resources("google_project_service")["main"]
+    assert service["disable_on_destroy"] is False
+
+
+@pytest.mark.parametrize("directory", [MODULE, EXAMPLE], ids=["module", "example"])
+def test_every_variable_has_a_type_and_a_description(directory: Path) -> None:
+    variables = dict(_blocks(directory, "variable"))
+    assert variables
+    for name, body in variables.items():
+        assert "type" in body, f"variable {name} has no type"
+        assert _literal(body.get("description", "")).strip(), f"variable {name} has no description"
+
+
+@pytest.mark.parametrize("directory", [MODULE, EXAMPLE], ids=["module", "example"])
+def test_every_output_has_a_description(directory: Path) -> None:
+    for name, body in _blocks(directory, "output"):
+        assert _literal(body.get("description", "")).strip(), f"output {name} has no description"
+
+
+def test_provider_range_matches_the_schema_tfcheck_validates() -> None:
+    for directory in (MODULE, EXAMPLE):
+        (terraform,) = [b for p in _tf_files(directory) for b in _parse(p).get("terraform", [])]
+        (providers,) = terraform["required_providers"]
+        assert _literal(providers["google"]["version"]) == ">= 6.50, < 8"
+
+
+def test_slack_manifest_asks_only_for_chat_write_and_a_long_lived_token() -> None:
+    manifest = yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    assert manifest["oauth_config"]["scopes"]["bot"] == ["chat:write"]
+    assert manifest["settings"]["token_rotation_enabled"] is False, "a rotating token would expire in Secret Manager"
+    assert manifest["features"]["bot_user"]["display_name"] == "sitrep"
+
+
+@pytest.mark.skipif(not TFCHECK.exists(), reason="tfcheck lives in ../shared/tools, outside this checkout")
+def test_tfcheck_finds_nothing() -> None:
+    result = subprocess.run(
+        [sys.executable, str(TFCHECK), "-q", str(TERRAFORM)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
