@@ -14,9 +14,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import functions_framework
+
 from functions.errors import InputError, SitrepError
 
 FORMATS = ("text", "markdown", "slack", "json")
+
+
+@functions_framework.cloud_event
+def handle_alert(cloud_event: Any) -> None:
+    """Pub/Sub-triggered entry point: returning acknowledges, raising asks Pub/Sub to redeliver."""
+    from functions.runtime import handle_cloud_event
+
+    handle_cloud_event(cloud_event)
 
 
 def _emit_json(obj: Any) -> str:

@@ -104,7 +104,11 @@ def delivery_adapters(settings: Settings) -> Services:
         from functions.deliver.github import GitHubIssues
 
         adapters.tracker = GitHubIssues(
-            settings.github_token, settings.github_repository, settings.github_api_url, settings.http_timeout_s
+            settings.github_token,
+            settings.github_repository,
+            settings.github_api_url,
+            settings.http_timeout_s,
+            write_interval_s=settings.github_write_interval_s,
         )
     else:
         from functions.deliver.ledger import FileLedger
@@ -127,6 +131,7 @@ def build_service(settings: Settings, adapters: Services, *, interactive: bool =
         regression_window=timedelta(hours=settings.regression_hours),
         resolve_mode=settings.resolve_mode,
         interactive=interactive,
+        evidence_scope=settings.evidence_scope,
     )
 
 

@@ -95,6 +95,7 @@ class IncidentService:
         regression_window: timedelta = timedelta(hours=24),
         resolve_mode: str = "close",
         interactive: bool = False,
+        evidence_scope: str = "project",
     ) -> None:
         self._classifier = classifier
         self._miner_factory = miner_factory
@@ -107,6 +108,7 @@ class IncidentService:
         self._regression = regression_window
         self._resolve_mode = resolve_mode
         self._interactive = interactive
+        self._evidence_scope = evidence_scope
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -141,7 +143,13 @@ class IncidentService:
         start = (min(starts) if starts else now) - self._lookback
         end = entry.resolved_at or now
         project = entry.key.split("/", 1)[0]
-        services = list(dict.fromkeys(s for m in entry.members for s in m.services))
+        # An incident is a project's environment: by default read every service, so independent
+        # failures elsewhere (a database behind another service) are found too.
+        services = (
+            list(dict.fromkeys(s for m in entry.members for s in m.services))
+            if self._evidence_scope == "alert"
+            else []
+        )
         notes: list[str] = []
         stats: dict[str, RequestStats] = {}
         counts: tuple[MetricCount, ...] = ()
@@ -367,11 +375,10 @@ class IncidentService:
         title = _issue_title(card)
         if not state.ref:
             labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
+            # The ledger inside says "pending" for the issue number: loading takes it from the issue itself.
             issue = tracker.create(title, body, labels)
             outcome.surfaces["github"] = "created"
             entry = replace(entry, github=SurfaceState(str(issue.number), entry.digest, entry.generation))
-            # Store the issue number in its own ledger marker (one edit, once per incident).
-            tracker.edit(issue.number, body=compose_body(self._render.markdown(card), entry.key, entry_to_json(entry)))
             if card.status is IncidentStatus.RESOLVED:
                 self._close(tracker, issue.number, card)
             return entry

@@ -60,6 +60,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_REGION": ("", "Cloud Run region, for console links and rollback commands"),
     "SITREP_LOG_PAGES": ("3", "pages of error logs read per update (newest first)"),
     "SITREP_LOG_PAGE_SIZE": ("1000", "entries per Cloud Logging page (1–1000)"),
+    "SITREP_EVIDENCE_SCOPE": ("project", "evidence from every Cloud Run service of the project, or only the `alert`'s"),
     "SITREP_LOOKBACK_MINUTES": ("30", "minutes of evidence read before the incident started"),
     "SITREP_MAX_EVENT_AGE_SECONDS": ("3600", "older Pub/Sub events are dropped as stale"),
     "SITREP_FAILING_5XX_RATIO": ("0.5", "5xx share at or above which a service is FAILING"),
@@ -71,6 +72,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_RESOLVE_MODE": ("close", "on resolve: close the tracking issue, or only `label` it resolved"),
     "SITREP_REGRESSION_HOURS": ("24", "a new incident within this many hours of a closed one reopens its issue"),
     "SITREP_HTTP_TIMEOUT_SECONDS": ("10", "timeout of each Slack / GitHub / Google API call"),
+    "SITREP_GITHUB_WRITE_INTERVAL_SECONDS": ("1", "pause between GitHub writes (GitHub's secondary-limit advice)"),
 }
 
 
@@ -113,12 +115,14 @@ class Settings:
     log_pages: int = 3
     log_page_size: int = 1000
     lookback_minutes: int = 30
+    evidence_scope: str = "project"
     max_event_age_s: int = 3600
     health: HealthThresholds = field(default_factory=HealthThresholds)
     group_labels: tuple[str, ...] = ("env", "environment")
     resolve_mode: str = "close"
     regression_hours: int = 24
     http_timeout_s: float = 10.0
+    github_write_interval_s: float = 1.0
 
     @property
     def slack_enabled(self) -> bool:
@@ -137,6 +141,9 @@ class Settings:
         channel = _get(env, "SLACK_CHANNEL")
         if channel and (" " in channel or channel.startswith("#")):
             raise ConfigError(f"SLACK_CHANNEL={channel!r} must be a channel id such as C0123456789, not a name")
+        scope = _get(env, "SITREP_EVIDENCE_SCOPE").lower()
+        if scope not in ("project", "alert"):
+            raise ConfigError(f"SITREP_EVIDENCE_SCOPE={scope!r} must be project or alert")
         resolve_mode = _get(env, "SITREP_RESOLVE_MODE").lower()
         if resolve_mode not in ("close", "label"):
             raise ConfigError(f"SITREP_RESOLVE_MODE={resolve_mode!r} must be close or label")
@@ -160,6 +167,7 @@ class Settings:
             log_pages=_integer(env, "SITREP_LOG_PAGES", 1, 20),
             log_page_size=_integer(env, "SITREP_LOG_PAGE_SIZE", 1, 1000),
             lookback_minutes=_integer(env, "SITREP_LOOKBACK_MINUTES", 0, 24 * 60),
+            evidence_scope=scope,
             max_event_age_s=_integer(env, "SITREP_MAX_EVENT_AGE_SECONDS", 1, 7 * 24 * 3600),
             health=HealthThresholds(
                 failing_5xx_ratio=_number(env, "SITREP_FAILING_5XX_RATIO", 0, 1),
@@ -172,4 +180,5 @@ class Settings:
             resolve_mode=resolve_mode,
             regression_hours=_integer(env, "SITREP_REGRESSION_HOURS", 0, 24 * 365),
             http_timeout_s=_number(env, "SITREP_HTTP_TIMEOUT_SECONDS", 0.1, 300),
+            github_write_interval_s=_number(env, "SITREP_GITHUB_WRITE_INTERVAL_SECONDS", 0, 60),
         )

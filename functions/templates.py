@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from array import array
 from collections.abc import Iterator
 from itertools import islice
 from typing import TypeVar
@@ -59,6 +60,7 @@ _TOKEN_CACHE_MAX_CHARS = 64
 _EVICT_FRACTION = 0.125  # share of clusters (or cache entries) dropped when full
 
 _T = TypeVar("_T")
+_NO_KEYS = array("q")  # shared empty key list of clusters not watched for siblings
 
 _DIGITS = re.compile(r"[0-9]+")
 _COLLAPSE = re.compile(r"<\*>(?: <\*>)+")
@@ -244,6 +246,7 @@ class _Cluster:
         "leaf",
         "merged_into",
         "seq",
+        "sibling_keys",
         "size",
         "template_id",
         "tokens",
@@ -259,6 +262,7 @@ class _Cluster:
         self.merged_into: _Cluster | None = None
         self.evicted = False
         self.aliases: list[str] = []
+        self.sibling_keys = _NO_KEYS
 
 
 class _Node:
@@ -374,11 +378,18 @@ class _Tree:
             for alias in cluster.aliases:
                 self.aliases.pop(alias, None)
             self._detach(cluster)
-        # Rebuilt rather than pruned entry by entry: no per-cluster key lists to keep in memory.
-        self._siblings = {}
-        for cluster in self.live.values():
-            for _, sibling_key in self._sibling_keys(cluster.tokens):
-                self._join_group(sibling_key, cluster)
+            self._leave_groups(cluster)
+
+    def _leave_groups(self, cluster: _Cluster) -> None:
+        for sibling_key in cluster.sibling_keys:
+            entry = self._siblings.get(sibling_key)
+            if entry is cluster:
+                del self._siblings[sibling_key]
+            elif isinstance(entry, list):
+                entry[:] = [c for c in entry if c is not cluster]
+                if not entry:
+                    del self._siblings[sibling_key]
+        cluster.sibling_keys = _NO_KEYS
 
     def _create(self, key: str, tokens: list[str]) -> _Cluster:
         template_id = template_id_of(key)
@@ -462,6 +473,7 @@ class _Tree:
             self._merge(older, younger)
 
     def _merge(self, into: _Cluster, other: _Cluster) -> None:
+        self._leave_groups(other)
         other.merged_into = into
         into.size += other.size
         into.last_used = max(into.last_used, other.last_used)
@@ -520,7 +532,10 @@ class _Tree:
     def _merge_siblings(self, cluster: _Cluster) -> _Cluster:
         """Register a new cluster's one-position variants; merge once ``merge_after`` exist."""
         tokens = cluster.tokens
+        keys = array("q")
         for index, sibling_key in self._sibling_keys(tokens):
+            keys.append(sibling_key)
+            cluster.sibling_keys = keys
             group = self._join_group(sibling_key, cluster)
             if group is None or len(group) < self._merge_after:
                 continue
@@ -528,14 +543,13 @@ class _Tree:
             if len({c.tokens[index] for c in group}) < self._merge_after:
                 continue
             head = min(group, key=lambda c: c.seq)
-            for other in group:
+            for other in list(group):
                 if other is not head:
-                    self._merge(head, other)
+                    self._merge(head, other)  # also takes ``other`` out of this group
             head.tokens[index] = WILDCARD
             if index < self._depth:
                 self._detach(head)
                 self._attach(head)
-            self._siblings[sibling_key] = head
             return head
         return cluster
 

@@ -102,20 +102,25 @@ class CloudLoggingSource:
         from google.api_core import exceptions as gexc
         from google.cloud.logging import DESCENDING
 
-        iterator = self._client(project).list_entries(
+        limit = self._page_size * self._pages
+        # The client yields entries and fetches pages lazily: stopping at `limit` (a whole number of
+        # pages) never requests the page after it, so at most `pages` calls are made.
+        entries = self._client(project).list_entries(
             resource_names=[f"projects/{project}"],
             filter_=query,
             order_by=DESCENDING,
             page_size=self._page_size,
-            max_results=self._page_size * self._pages,
         )
         try:
-            for page in iterator.pages:
-                sample.calls += 1
-                for entry in page:
-                    sample.seen += 1
-                    yield record_from_entry(entry.to_api_repr())
-            sample.truncated = bool(iterator.next_page_token)
+            for entry in entries:
+                if sample.seen >= limit:
+                    break
+                if sample.seen % self._page_size == 0:
+                    sample.calls += 1
+                sample.seen += 1
+                yield record_from_entry(entry.to_api_repr())
+            sample.truncated = sample.seen >= limit
+            sample.calls = max(sample.calls, 1)
         except (gexc.GoogleAPIError, OSError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             sample.error = f"Cloud Logging read failed after {sample.seen} entries ({type(exc).__name__})"
