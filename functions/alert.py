@@ -245,7 +245,17 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
         is_test=_text(document.get("version")).strip().lower() == "test",
         message_id=message_id,
         published_at=published_at,
+        policy_id=_policy_id(condition, incident),
     )
+
+
+def _policy_id(condition: Mapping[str, Any], incident: Mapping[str, Any]) -> str:
+    """projects/P/alertPolicies/ID from the condition's name (or a resource-name policy_name)."""
+    for name in (_text(condition.get("name")), _text(incident.get("policy_name"))):
+        match = _POLICY_NAME.match(name)
+        if match:
+            return match.group(0)
+    return ""
 
 
 def _state(value: object, ended_at: datetime | None) -> AlertState:
@@ -318,6 +328,9 @@ def _project_id(incident: Mapping[str, Any], condition: Mapping[str, Any]) -> st
         if match:
             return match.group(1)
     return ""
+
+
+_POLICY_NAME = re.compile(r"projects/[^/\s]+/alertPolicies/[^/\s]+")
 
 
 def _first_label(*label_maps: Mapping[str, str]) -> str:

@@ -43,6 +43,7 @@ class Member:
     ended_at: datetime | None = None
     url: str = ""
     services: tuple[str, ...] = ()
+    policy_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,14 @@ class LedgerEntry:
 
 def _member(alert: Alert) -> Member:
     return Member(
-        alert.incident_id, alert.policy_name, alert.state, alert.started_at, alert.ended_at, alert.url, alert.services
+        alert.incident_id,
+        alert.policy_name,
+        alert.state,
+        alert.started_at,
+        alert.ended_at,
+        alert.url,
+        alert.services,
+        alert.policy_id,
     )
 
 
@@ -265,6 +273,7 @@ def entry_to_json(entry: LedgerEntry) -> dict[str, Any]:
                 "ended_at": _dt(m.ended_at),
                 "url": m.url,
                 "services": list(m.services),
+                "policy_id": m.policy_id,
             }
             for m in entry.members
         ],
@@ -309,6 +318,7 @@ def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
                 ended_at=_parse_dt(m.get("ended_at")),
                 url=str(m.get("url", "")),
                 services=tuple(str(x) for x in m.get("services", [])),
+                policy_id=str(m.get("policy_id", "")),
             )
             for m in raw.get("members", [])
         )
@@ -357,6 +367,7 @@ def members_as_alerts(entry: LedgerEntry, template: Alert) -> Sequence[Alert]:
                     ended_at=m.ended_at,
                     url=m.url,
                     services=m.services,
+                    policy_id=m.policy_id,
                 )
             )
     if entry.status is IncidentStatus.RESOLVED:

@@ -99,6 +99,7 @@ class Alert:
     is_test: bool = False
     message_id: str = ""
     published_at: datetime | None = None
+    policy_id: str = ""  # projects/P/alertPolicies/ID, from the condition's resource name (for snoozes)
 
 
 @dataclass(frozen=True, slots=True)

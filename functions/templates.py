@@ -63,7 +63,6 @@ _T = TypeVar("_T")
 _NO_KEYS = array("q")  # shared empty key list of clusters not watched for siblings
 
 _DIGITS = re.compile(r"[0-9]+")
-_COLLAPSE = re.compile(r"<\*>(?: <\*>)+")
 _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+){2,}")
 _HEX_WORD = re.compile(r"[0-9a-fA-F]{8,}")
 _PLAIN_WORD = re.compile(r"[A-Za-z_]+")
@@ -204,7 +203,7 @@ class _Masker:
         self._known: dict[str, str] = {}
 
     def mask(self, message: str) -> str:
-        return self.mask_shape(self.shape(message))
+        return self.mask_shape(self.shape(message))[0]
 
     @staticmethod
     def shape(message: str) -> str:
@@ -213,7 +212,8 @@ class _Masker:
             message = normalise_message(message)
         return _DIGITS.sub("0", message)
 
-    def mask_shape(self, shape: str) -> str:
+    def mask_shape(self, shape: str) -> tuple[str, list[str]]:
+        """The masked key of a shape and its tokens (shared with the token cache, to save memory)."""
         tokens = shape.split()
         known = self._known
         masked = list(map(known.get, tokens))
@@ -225,7 +225,10 @@ class _Masker:
         if not _UNIT_TOKENS.isdisjoint(words):
             words = _absorb_units(words)
         key = " ".join(words)
-        return _COLLAPSE.sub(WILDCARD, key) if "<*> <*>" in key else key
+        if "<*> <*>" in key:
+            words = [w for i, w in enumerate(words) if w != WILDCARD or i == 0 or words[i - 1] != WILDCARD]
+            key = " ".join(words)
+        return key, words
 
     def _classify(self, token: str) -> str:
         masked = _mask_token(token)
@@ -357,9 +360,8 @@ class _Tree:
             return best, False
         return (widen, True) if widen is not None else None
 
-    def add(self, key: str) -> _Cluster:
-        """Put a masked message into its cluster, creating one if none fits."""
-        tokens = key.split(" ") if key else []
+    def add(self, key: str, tokens: list[str]) -> _Cluster:
+        """Put a masked message (key and its tokens) into its cluster, creating one if none fits."""
         found = self.find(tokens)
         if found is None:
             return self._create(key, tokens)
@@ -608,10 +610,10 @@ class TemplateMiner:
             shape = self._masker.shape(message)
             cluster = canonical(self._by_shape.get(shape))
             if cluster is None:
-                key = self._masker.mask_shape(shape)
+                key, tokens = self._masker.mask_shape(shape)
                 cluster = canonical(self._by_key.get(key))
                 if cluster is None:
-                    found = self._tree.find(key.split(" ") if key else [])
+                    found = self._tree.find(tokens)
                     cluster = found[0] if found is not None else None
         return cluster.template_id if cluster is not None else None
 
@@ -643,12 +645,12 @@ class TemplateMiner:
         cluster = self._tree.canonical(cluster)
         if cluster is not None:
             return cluster
-        key = self._masker.mask_shape(shape)
+        key, tokens = self._masker.mask_shape(shape)
         cluster = self._tree.canonical(self._by_key.get(key))
         if cluster is None:
             if self._max_clusters is not None and len(self._tree.live) >= self._max_clusters:
                 self._tree.evict(max(1, int(self._max_clusters * _EVICT_FRACTION)))
-            cluster = self._tree.add(key)
+            cluster = self._tree.add(key, tokens)
             if len(key) <= _CACHED_MAX_CHARS:
                 if len(self._by_key) >= _CACHE_SIZE:
                     _trim(self._by_key, _CACHE_SIZE)

@@ -183,11 +183,21 @@ def test_rate_limits_beyond_two_retries_raise_transient(slack_server: SlackFake)
 
 
 @pytest.mark.parametrize("status", [500, 503])
-def test_a_server_error_is_retried_and_the_post_succeeds(slack_server: SlackFake, status: int) -> None:
+def test_a_server_error_on_update_is_retried_and_succeeds(slack_server: SlackFake, status: int) -> None:
+    surface = chat(slack_server)
+    ref = surface.post(CARD, META)
+    slack_server.fail_next("chat.update", status=status)
+    surface.update(ref, CARD, META)
+    assert len(slack_server.requests_to("chat.update")) == 2
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_server_error_on_post_is_not_blindly_retried(slack_server: SlackFake, status: int) -> None:
+    """The message may have landed: the redelivery looks it up by metadata instead of posting again."""
     slack_server.fail_next("chat.postMessage", status=status)
-    ref = chat(slack_server).post(CARD, META)
-    assert len(slack_server.requests_to("chat.postMessage")) == 2
-    assert slack_server.message(CHANNEL, ref.split(":")[1])["text"] == CARD["text"]
+    with pytest.raises(TransientDeliveryError):
+        chat(slack_server).post(CARD, META)
+    assert len(slack_server.requests_to("chat.postMessage")) == 1
 
 
 @pytest.mark.parametrize("status", [500, 502, 504])
@@ -199,10 +209,15 @@ def test_persistent_server_errors_are_transient(slack_server: SlackFake, status:
         surface.update(ref, CARD, META)
 
 
-def test_a_dropped_connection_is_retried(slack_server: SlackFake) -> None:
+def test_a_dropped_connection_is_retried_for_updates_not_posts(slack_server: SlackFake) -> None:
+    surface = chat(slack_server)
     slack_server.fail_next("chat.postMessage", drop_connection=True)
-    chat(slack_server).post(CARD, META)
-    assert len(slack_server.requests_to("chat.postMessage")) == 2
+    with pytest.raises(TransientDeliveryError, match="connection failed"):
+        surface.post(CARD, META)
+    ref = surface.post(CARD, META)
+    slack_server.fail_next("chat.update", drop_connection=True)
+    surface.update(ref, CARD, META)
+    assert len(slack_server.requests_to("chat.update")) == 2
     assert len(slack_server.messages()) == 1
 
 

@@ -298,15 +298,37 @@ def _build_client(token: Secret, base_url: str, timeout_s: float, max_wait_s: fl
             time.sleep(duration)
             state.increment_current_attempt()
 
+    class NotForPosts:
+        """A connection error or 5xx on chat.postMessage may hide a message that did land: no blind
+        retry; the redelivery first looks the card up by its metadata, so nothing is posted twice."""
+
+        def _can_retry(
+            self,
+            *,
+            state: RetryState,
+            request: HttpRequest,
+            response: HttpResponse | None = None,
+            error: Exception | None = None,
+        ) -> bool:
+            if request.url.rstrip("/").endswith("/chat.postMessage"):
+                return False
+            return bool(super()._can_retry(state=state, request=request, response=response, error=error))  # type: ignore[misc]
+
+    class SafeConnectionRetry(NotForPosts, ConnectionErrorRetryHandler):
+        pass
+
+    class SafeServerErrorRetry(NotForPosts, ServerErrorRetryHandler):
+        pass
+
     backoff = BackoffRetryIntervalCalculator(backoff_factor=backoff_s, jitter=ProportionalJitter())
     return WebClient(
         token=token.reveal(),
         base_url=base_url,
         timeout=timeout_s,  # type: ignore[arg-type]  # typed int, passed to urlopen which takes float
         retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=MAX_RETRIES, interval_calculator=backoff),
+            SafeConnectionRetry(max_retry_count=MAX_RETRIES, interval_calculator=backoff),
             BoundedRateLimitRetryHandler(max_retry_count=MAX_RETRIES),
-            ServerErrorRetryHandler(max_retry_count=MAX_RETRIES, interval_calculator=backoff),
+            SafeServerErrorRetry(max_retry_count=MAX_RETRIES, interval_calculator=backoff),
         ],
     )
 
