@@ -32,6 +32,7 @@ def knowledge_from(signatures: Sequence[Signature]) -> Knowledge:
                 causes=frozenset(s.causes),
                 action_priority=s.action.priority if s.action else None,
                 action_text=s.action.text if s.action else "",
+                failed_start=s.failed_start,
             )
             for s in signatures
         },

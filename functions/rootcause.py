@@ -32,6 +32,7 @@ class SignatureInfo:
     causes: frozenset[Category] = frozenset()
     action_priority: Priority | None = None
     action_text: str = ""
+    failed_start: bool = False
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,15 @@ def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
         return False
     if u.failure.signature == v.failure.signature and u.service == v.service:
         return False
-    causes = info.get(u.failure.signature, SignatureInfo()).causes
+    u_info = info.get(u.failure.signature, SignatureInfo())
+    if (
+        u.service == v.service
+        and u.failure.category is v.failure.category is Category.CONTAINER_STARTUP
+        and not u_info.failed_start
+        and info.get(v.failure.signature, SignatureInfo()).failed_start
+    ):
+        return True  # a crash (exit code, OOM kill, failed probe) is why the instance never started
+    causes = u_info.causes
     if v.failure.category not in causes:
         return False
     if u.failure.first_seen and v.failure.last_seen and u.failure.first_seen > v.failure.last_seen:
@@ -290,7 +299,8 @@ def diagnose(
     traffic = traffic or {}
     causes: list[tuple[tuple[int, int, float], RootCause]] = []
     explained: dict[tuple[str, str], tuple[str, str]] = {}
-    for i in roots_by_comp.values():
+    deploy_checked: set[str] = set()
+    for i in sorted(roots_by_comp.values(), key=lambda k: _rank_key(nodes[k])):
         root = nodes[i]
         path = _longest_chain(i, nodes, edges)
         for member in path[1:]:
@@ -300,7 +310,10 @@ def diagnose(
         if symptom:
             chain.insert(0, symptom)
         revision, previous = "", ""
-        deploy = detect_bad_deploy(root.service, traffic.get(root.service, {}))
+        deploy = None
+        if root.service not in deploy_checked:  # a bad deploy is named once, on the service's main root
+            deploy_checked.add(root.service)
+            deploy = detect_bad_deploy(root.service, traffic.get(root.service, {}))
         if deploy:
             revision, previous, reason = deploy
             chain.append(f"likely a bad deploy: {reason}")

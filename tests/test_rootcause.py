@@ -12,7 +12,9 @@ INFO = {
         frozenset({C.CONTAINER_STARTUP, C.WEBSOCKET, C.APPLICATION}), Priority.P0, "Add '{module}' to {service}'s image"
     ),
     "container-exit": SignatureInfo(frozenset({C.CONTAINER_STARTUP}), Priority.P1, "Inspect exit({exit_code})"),
-    "instance-could-not-start": SignatureInfo(frozenset(), Priority.P1, "Check startup of {service}"),
+    "instance-could-not-start": SignatureInfo(
+        frozenset(), Priority.P1, "Check startup of {service}", failed_start=True
+    ),
     "db-timeout": SignatureInfo(
         frozenset({C.AUTH, C.APPLICATION, C.TIMEOUT}), Priority.P0, "Raise the DB timeout from {timeout_s}s"
     ),
@@ -47,6 +49,15 @@ def test_why_chain_reads_from_symptom_to_cause() -> None:
     assert backend.chain[-1].startswith("backend: missing Python module 'auth_service'")
     assert "container exit" in backend.chain[0] or "instance could not start" in backend.chain[0]
     assert len(backend.chain) >= 2
+
+
+def test_a_container_crash_explains_the_failed_starts_of_its_service() -> None:
+    backend = diagnose(seed_failures(), INFO).root_causes[0]
+    assert [line.split(" (×")[0] for line in backend.chain] == [
+        "backend: instance could not start",
+        "backend: container exit",
+        "backend: missing Python module 'auth_service'",
+    ]
 
 
 def test_noise_is_never_a_root_and_explains_nothing() -> None:
