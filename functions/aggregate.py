@@ -7,6 +7,7 @@ entity values, one example per group, and a per-minute histogram.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -163,6 +164,21 @@ class Aggregator:
                 if per_service is None:
                     per_service = self._rev_failures[record.service] = Counter()
                 per_service[record.revision] += 1
+
+    def merge_templates(self, resolve: Callable[[str], str]) -> None:
+        """Fold rows whose clusters merged after they were counted (the miner widens templates)."""
+        merged: dict[str, _TemplateAcc] = {}
+        for tid, acc in self._templates.items():
+            target = resolve(tid)
+            into = merged.get(target)
+            if into is None:
+                merged[target] = acc
+                continue
+            into.count += acc.count
+            into.services |= acc.services
+            into.first_seen = _earlier(into.first_seen, acc.first_seen)
+            into.last_seen = _later(into.last_seen, acc.last_seen)
+        self._templates = merged
 
     def result(self, template_text: dict[str, str]) -> Aggregates:
         """Freeze the aggregates; `template_text` maps template ids to their final masked text."""

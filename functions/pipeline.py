@@ -43,6 +43,8 @@ class MinerPort(Protocol):
 
     def template(self, template_id: str) -> str: ...
 
+    def resolve(self, template_id: str) -> str: ...
+
 
 @dataclass(frozen=True)
 class AnalysisSettings:
@@ -169,9 +171,19 @@ def aggregate_records(
             tid = miner.add(record.message)
             template_ids.add(tid)
         agg.add(record, finding, tid)
-    texts = {tid: miner.template(tid) for tid in template_ids}
+    resolved = {tid: _safely(miner.resolve, tid, tid) for tid in template_ids}
+    agg.merge_templates(lambda tid: resolved.get(tid, tid))
+    texts = {tid: text for tid in set(resolved.values()) if (text := _safely(miner.template, tid, ""))}
     texts.update(own)
     return agg.result(texts), texts
+
+
+def _safely(lookup: Callable[[str], str], template_id: str, default: str) -> str:
+    """A cluster evicted by the miner's memory bound is gone: keep its id, and its example as text."""
+    try:
+        return lookup(template_id)
+    except KeyError:
+        return default
 
 
 def analyse(

@@ -32,9 +32,12 @@ Template ids are the first 12 hex digits of BLAKE2b over the cluster's *first* m
 template, so they survive later generalisation and are the same in a fresh miner fed the
 same lines. A merged cluster's id stays valid as an alias: ``resolve`` maps it to the
 surviving id, ``template`` accepts it. Replaying lines adds no clusters and returns the
-resolved ids of the first pass. Memory is bounded: at most ``max_clusters`` live clusters
-(least recently used evicted in batches) and fixed-size caches of messages, masked keys
-and tokens.
+resolved ids of the first pass.
+
+Speed and memory: exact messages, digit-normalised shapes, masked keys and token
+classifications each sit in a bounded cache, so a repeated line costs one dict lookup and a
+new line with a known shape one regex pass. At most ``max_clusters`` clusters stay live
+(least recently used evicted in batches); emptied tree branches are pruned.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from typing import TypeVar
 WILDCARD = "<*>"
 MAX_MESSAGE_CHARS = 4096  # longer messages are cut: the shape is in the head
 MIN_CONTEXT_TOKENS = 2  # constants a template needs before its wildcards may absorb words
-MAX_SIBLING_POSITIONS = 16  # word positions per template watched for becoming variables
+MAX_SIBLING_POSITIONS = 12  # word positions per template watched for becoming variables
 TEMPLATE_ID_HEX_CHARS = 12
 TRACE_JOINER = " | "  # joins a trace's first line and its final exception line
 
@@ -67,6 +70,7 @@ _DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+){2,}")
 _HEX_WORD = re.compile(r"[0-9a-fA-F]{8,}")
 _PLAIN_WORD = re.compile(r"[A-Za-z_]+")
 _WINDOWS_PATH = re.compile(r"[A-Za-z]:\\")
+_CALL_OF_NUMBER = re.compile(r"([A-Za-z_]\w*)\(0\)")  # exit(3), signal(9): keep the name readable
 
 _OPENERS = "([{<\"'"
 _CLOSER_OF = {"(": ")", "[": "]", "{": "}", "<": ">", '"': '"', "'": "'"}
@@ -137,6 +141,9 @@ def _mask_token(token: str) -> str:
             tail = core[equals + 1 + len(value) :]
             return f"{opening}{core[: equals + 1]}{WILDCARD}{tail}{closing}"
         return token  # empty or plain-word value: the sibling rule decides
+    call = _CALL_OF_NUMBER.fullmatch(core)
+    if call:
+        return f"{opening}{call.group(1)}({WILDCARD}){closing}"
     key, colon, value = core.rpartition(":")
     if colon and _PLAIN_WORD.fullmatch(key) and ("0" in value or value in _VALUE_WORDS):
         return f"{opening}{key}:{WILDCARD}{closing}"
@@ -557,14 +564,24 @@ class _Tree:
 
 
 class TemplateMiner:
-    """Online miner: ``add`` returns the template id a message belongs to."""
+    """Online miner: ``add`` returns the template id a message belongs to.
+
+    ``similarity``: share of a message's positions that must equal a cluster's constants for it
+    to join through wildcards (and for a template to be generalised at all). ``depth``: leading
+    tokens that key the tree below the token-count level (Drain's depth minus two).
+    ``max_children``: fan-out of a tree node before further tokens share its ``<*>`` branch,
+    which every lookup scans. ``max_clusters``: live clusters kept (None: unbounded).
+    ``merge_after``: distinct words one position takes before it becomes a variable.
+    One configuration (the defaults) serves all Loghub datasets: see
+    ``benchmarks/loghub_grouping.py``.
+    """
 
     def __init__(
         self,
         *,
         similarity: float = 0.5,
         depth: int = 2,
-        max_children: int = 100,
+        max_children: int = 1_000,
         max_clusters: int | None = 10_000,
         merge_after: int = 4,
     ) -> None:
@@ -583,6 +600,7 @@ class TemplateMiner:
         self._tick = 0
 
     def __len__(self) -> int:
+        """Live clusters (merged and evicted ones excluded)."""
         return len(self._tree.live)
 
     def add(self, message: str) -> str:
@@ -603,7 +621,7 @@ class TemplateMiner:
         return cluster.template_id
 
     def match(self, message: str) -> str | None:
-        """The id ``add`` would return if ``message`` joins an existing cluster; learns nothing."""
+        """The id of the existing cluster ``message`` would join (None if it would start one); learns nothing."""
         canonical = self._tree.canonical
         cluster = canonical(self._by_message.get(message))
         if cluster is None:

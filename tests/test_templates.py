@@ -132,6 +132,11 @@ def test_template_id_is_a_digest_of_the_first_masked_template() -> None:
     assert re.fullmatch(r"[0-9a-f]{12}", first)
 
 
+def test_template_ids_do_not_change_between_releases() -> None:
+    """Ids are stored in the incident ledger; changing the digest would mark every template new."""
+    assert template_id_of("Invalid user webmaster from <*>") == "926eab0446e6"
+
+
 def _corpus() -> list[str]:
     lines = []
     for i in range(300):
@@ -245,3 +250,10 @@ def test_one_configuration_groups_loghub_well() -> None:
 )
 def test_grouping_accuracy_counts_only_exact_groups(truth: str, predicted: str, expected: float) -> None:
     assert grouping_accuracy(list(truth), list(predicted)) == expected
+
+
+def test_a_number_in_a_call_is_masked_but_the_call_stays_readable() -> None:
+    miner = TemplateMiner()
+    first = miner.add("Container called exit(3).")
+    assert miner.add("Container called exit(137).") == first
+    assert miner.template(first) == "Container called exit(<*>)."
