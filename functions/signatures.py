@@ -100,6 +100,10 @@ _TERRAFORM_SEVERITY = {
 }
 
 
+# libyaml's safe loader parses the signature file ~10x faster (cold start); same semantics as safe_load.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 class SignatureError(ValueError):
     """A signature in the file is invalid; the message names its id and the problem."""
 
@@ -402,7 +406,7 @@ def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
     """Read, validate and compile the signatures file (default: functions/signatures.yaml)."""
     source = path or DEFAULT_PATH
     with source.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+        data = yaml.load(handle, Loader=_SAFE_LOADER)  # a safe loader (the C one when built)
     return parse_signatures(data)
 
 

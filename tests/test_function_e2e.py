@@ -262,3 +262,16 @@ def test_stale_events_are_dropped(function: Function, monkeypatch: pytest.Monkey
     headers, body = binary_cloudevent(data)
     assert function.post(headers, body) == 200
     assert function.top_level() == [] and function.tracking_issues() == []
+
+
+def test_exact_counts_from_log_based_metrics_reach_the_card(function: Function) -> None:
+    from tests.fakes.cloud_monitoring import log_metric_series
+
+    now = datetime.now(timezone.utc)
+    function.monitoring.add_series(log_metric_series("container-exit-nonzero", [(now, 480), (now, 20)],
+                                                     service="backend"))
+    assert function.send(function.scenario.notification()) == 200
+    [issue] = function.tracking_issues()
+    assert "container exited with code 3 (×500)" in issue["body"]  # not the 34 lines of the log sample
+    [call] = [c for c in function.monitoring.requests_to("ListTimeSeries") if "starts_with" in c.request.filter]
+    assert "logging.googleapis.com/user/sitrep/" in call.request.filter

@@ -100,27 +100,33 @@ class CloudLoggingSource:
 
     def _iterate(self, sample: LogSample, project: str, query: str) -> Iterator[LogRecord]:
         from google.api_core import exceptions as gexc
-        from google.cloud.logging import DESCENDING
 
-        limit = self._page_size * self._pages
-        # The client yields entries and fetches pages lazily: stopping at `limit` (a whole number of
-        # pages) never requests the page after it, so at most `pages` calls are made.
-        entries = self._client(project).list_entries(
-            resource_names=[f"projects/{project}"],
-            filter_=query,
-            order_by=DESCENDING,
-            page_size=self._page_size,
-        )
+        # Raw entries:list pages through google-cloud-logging's own HTTP connection (its endpoint,
+        # credentials and retries): the page token says exactly whether more remain, each call is
+        # counted, and no per-entry Logger objects are built (each probes the GCE metadata server).
+        connection = self._client(project)._connection
+        body: dict[str, object] = {
+            "resourceNames": [f"projects/{project}"],
+            "filter": query,
+            "orderBy": "timestamp desc",
+            "pageSize": self._page_size,
+        }
+        token = ""
         try:
-            for entry in entries:
-                if sample.seen >= limit:
+            for _ in range(self._pages):
+                if token:
+                    body["pageToken"] = token
+                response = connection.api_request(
+                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s
+                )
+                sample.calls += 1
+                for raw in response.get("entries") or ():
+                    sample.seen += 1
+                    yield record_from_entry(raw)
+                token = str(response.get("nextPageToken") or "")
+                if not token:
                     break
-                if sample.seen % self._page_size == 0:
-                    sample.calls += 1
-                sample.seen += 1
-                yield record_from_entry(entry.to_api_repr())
-            sample.truncated = sample.seen >= limit
-            sample.calls = max(sample.calls, 1)
+            sample.truncated = bool(token)
         except (gexc.GoogleAPIError, OSError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             sample.error = f"Cloud Logging read failed after {sample.seen} entries ({type(exc).__name__})"

@@ -38,8 +38,10 @@ MIN_ALIGNMENT_PERIOD_SECONDS = 60  # Aggregation.alignment_period: "must be at l
 MAX_SNOOZE_POLICIES = 16  # Snooze.Criteria.policies limit
 _NAME = re.compile(r"^(projects|organizations|folders)/[^/]+$")
 _EQUALITY = re.compile(
-    r'(?P<key>metric\.type|resource\.type|(?:metric|resource)\.labels?\.[A-Za-z0-9_]+)\s*=\s*(?:"(?P<q>[^"]*)"|(?P<w>[^\s()"]+))'
+    r'(?P<key>metric\.type|resource\.type|(?:metric|resource)\.labels?\.[A-Za-z0-9_]+)\s*=\s*'
+    r'(?:"(?P<q>[^"]*)"|(?P<fn>starts_with|one_of)\((?P<args>[^)]*)\)|(?P<w>[^\s()"]+))'
 )
+_ARG = re.compile(r'"((?:[^"\\]|\\.)*)"')
 _Aligner = monitoring_v3.Aggregation.Aligner
 _Reducer = monitoring_v3.Aggregation.Reducer
 _FULL = monitoring_v3.ListTimeSeriesRequest.TimeSeriesView.FULL
@@ -134,6 +136,18 @@ def log_metric_series(
     """A log-based counter ``logging.googleapis.com/user/sitrep/<signature>`` (DELTA INT64)."""
     resource = _run_labels(service, revision, project, location)
     return _series(f"{prefix}{signature}", {}, resource, points, period_seconds)
+
+
+def _term_matches(actual: str | None, expected: Any) -> bool:
+    """Equality, or Monitoring's filter functions starts_with("p") and one_of("a", "b")."""
+    if isinstance(expected, tuple):
+        kind, args = expected
+        if actual is None:
+            return False
+        if kind == "prefix":
+            return bool(args) and actual.startswith(args[0])
+        return actual in args
+    return actual == expected
 
 
 def _label_value(series: monitoring_v3.TimeSeries, key: str) -> str | None:
@@ -350,7 +364,7 @@ class MonitoringFake:
             candidates = [monitoring_v3.TimeSeries(s) for s in self._series]
         selected = []
         for series in candidates:
-            if all(_label_value(series, k) == v for k, v in terms):
+            if all(_term_matches(_label_value(series, k), v) for k, v in terms):
                 points = [p for p in series.points if start <= _ts(p.interval.end_time) <= end]
                 if points:
                     series.points = points
@@ -377,7 +391,14 @@ class MonitoringFake:
             )
 
     def _parse_filter(self, text: str) -> list[tuple[str, str]]:
-        terms = [(m["key"], m["q"] if m["q"] is not None else m["w"]) for m in _EQUALITY.finditer(text)]
+        terms: list[tuple[str, Any]] = []
+        for m in _EQUALITY.finditer(text):
+            if m["fn"] == "starts_with":
+                terms.append((m["key"], ("prefix", tuple(_ARG.findall(m["args"] or ""))[:1])))
+            elif m["fn"] == "one_of":
+                terms.append((m["key"], ("one_of", tuple(_ARG.findall(m["args"] or "")))))
+            else:
+                terms.append((m["key"], m["q"] if m["q"] is not None else m["w"]))
         if sum(k == "metric.type" for k, _ in terms) != 1:
             raise _Abort(grpc.StatusCode.INVALID_ARGUMENT, f"Field filter must name exactly one metric.type: {text!r}")
         rest = re.sub(r"\bAND\b", " ", _EQUALITY.sub(" ", text)).strip()
@@ -445,12 +466,12 @@ class MonitoringFake:
         metric_labels = {
             f.split(".", 2)[2]: v
             for f, v in zip(group_by, keys, strict=True)
-            if f.startswith("metric.") and v is not None
+            if f.startswith("metric.label") and v is not None
         }
         resource_labels = {
             f.split(".", 2)[2]: v
             for f, v in zip(group_by, keys, strict=True)
-            if f.startswith("resource.") and f != "resource.type" and v is not None
+            if f.startswith("resource.label") and v is not None
         }
         totals: dict[datetime, float] = {}
         starts: dict[datetime, datetime] = {}
