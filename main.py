@@ -1,4 +1,4 @@
-"""sitrep entry points: the Cloud Function (`handle_alert`) and the command line (`python main.py ...`).
+"""sitrep entry points: the Cloud Functions (`handle_alert`, `slack_actions`) and the command line.
 
 Only decoding, wiring and error mapping live here; the analysis is in `functions/`.
 Heavy client libraries are imported lazily so that `import main` stays fast (cold start).
@@ -27,6 +27,14 @@ def handle_alert(cloud_event: Any) -> None:
     from functions.runtime import handle_cloud_event
 
     handle_cloud_event(cloud_event)
+
+
+@functions_framework.http
+def slack_actions(request: Any) -> tuple[str, int, dict[str, str]]:
+    """Slack's interactivity and `/sitrep` slash-command endpoint: signature first, answered within 3 s."""
+    from functions.slack_http import handle_slack_request
+
+    return handle_slack_request(request.get_data(cache=True), dict(request.headers))
 
 
 def _emit_json(obj: Any) -> str:

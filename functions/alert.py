@@ -37,7 +37,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from functions.errors import AlertError, excerpt
-from functions.evidence import parse_rfc3339
+from functions.evidence import parse_rfc3339, plausible, valid_text
 from functions.model import Alert, AlertState, ConditionKind, Severity
 
 MAX_PAYLOAD_BYTES = 1 << 20  # a notification is a few KB; refuse anything over 1 MiB
@@ -213,7 +213,7 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
         raise AlertError("the incident has no incident_id", reason="no_incident_id")
     if isinstance(incident_id, bool) or not isinstance(incident_id, (str, int)):
         raise AlertError(f"incident_id is {type(incident_id).__name__}, expected a string", reason="wrong_type")
-    incident_id = str(incident_id).strip()
+    incident_id = valid_text(str(incident_id).strip())
     if not incident_id:
         raise AlertError("the incident has an empty incident_id", reason="no_incident_id")
 
@@ -282,7 +282,7 @@ def _epoch(value: object) -> datetime | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         return None
     try:
-        return datetime.fromtimestamp(value, UTC)
+        return plausible(datetime.fromtimestamp(value, UTC))
     except (OverflowError, OSError, ValueError):
         return None
 
@@ -371,7 +371,7 @@ def _services(incident: Mapping[str, Any], policy_labels: Mapping[str, str], con
 
 def _documentation(value: object) -> str:
     if isinstance(value, str):
-        return value
+        return valid_text(value)
     doc = _mapping(value)
     return _text(doc.get("content")) or _text(doc.get("subject"))
 
@@ -384,16 +384,16 @@ def _mapping(value: object) -> Mapping[str, Any]:
 
 
 def _text(value: object) -> str:
-    """A display string: str as is, numbers as their text, anything else empty."""
+    """A display string: str as is (lone surrogates replaced), numbers as their text, anything else empty."""
     if isinstance(value, str):
-        return value
+        return valid_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return ""
 
 
 def _string_map(value: object) -> dict[str, str]:
-    return {str(key): _text(item) for key, item in _mapping(value).items()}
+    return {valid_text(str(key)): _text(item) for key, item in _mapping(value).items()}
 
 
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:

@@ -19,7 +19,8 @@ How a record is classified (first rule that applies wins):
 Speed: all patterns are compiled into one RE2 set, so one linear scan of the message
 finds every candidate signature; only the first candidate's Python regex then runs to
 extract entities. Verdicts are memoised per (message, status, severity band) in a
-bounded LRU cache, since error spikes repeat the same lines. A sentinel empty pattern
+bounded LRU cache, since error spikes repeat the same lines; messages over CACHED_MAX_CHARS
+are not, so the cache is bounded in bytes as well as entries. A sentinel empty pattern
 in the set detects an RE2 failure (its DFA can give up on memory), in which case the
 classifier falls back to trying each pattern in order, so results never depend on RE2.
 Messages longer than MAX_MESSAGE_CHARS are classified on their head and tail (the
@@ -42,6 +43,9 @@ HTTP_OK_SIGNATURE = "http-ok"
 UNKNOWN_SIGNATURE = "unknown"
 MAX_MESSAGE_CHARS = 16_384
 DEFAULT_CACHE_SIZE = 16_384
+# Longer messages are classified every time rather than memoised: the cache lives as long as the
+# instance, and 16,384 distinct 100 KB messages would hold 1.6 GB. Bounded this way it holds <= 32 MB.
+CACHED_MAX_CHARS = 2_048
 SET_MAX_MEM_BYTES = 64 << 20  # RE2 set memory budget; on failure we fall back, not fail
 _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
@@ -187,7 +191,11 @@ class Classifier:
         severity: str = "",
     ) -> Finding:
         """Classify a bare message; `severity` is the LogEntry severity name, if known."""
-        verdict = self._cached(message, http_status, _severity_band(severity))
+        band = _severity_band(severity)
+        if len(message) <= CACHED_MAX_CHARS:
+            verdict = self._cached(message, http_status, band)
+        else:
+            verdict = self._verdict(message, http_status, band)
         return Finding(
             category=verdict.category,
             signature=verdict.signature,

@@ -52,16 +52,31 @@ _LOG_ENTRY_KEYS = frozenset({"logName", "timestamp", "textPayload", "jsonPayload
 
 # --- timestamps ---------------------------------------------------------------------------
 
+# Moments the pipeline can do arithmetic on (lookbacks, windows, per-minute buckets). A log entry or an
+# alert dated outside them is bogus ("0001-01-01", "9999-12-31T23:59:59Z") and is treated as undated,
+# rather than overflow a subtraction or stretch a timeline over millennia.
+EARLIEST_MOMENT = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_MOMENT = datetime(3000, 1, 1, tzinfo=UTC)
+
+
+def plausible(moment: datetime | None) -> datetime | None:
+    """`moment` when it lies between EARLIEST_MOMENT and LATEST_MOMENT, else None."""
+    return moment if moment is not None and EARLIEST_MOMENT <= moment < LATEST_MOMENT else None
+
 
 def parse_rfc3339(value: object) -> datetime | None:
     """Parse an RFC 3339 timestamp (any fraction length, Z or offset) to an aware UTC datetime.
 
     Cloud Logging writes nanoseconds, which `datetime.fromisoformat` rejects on 3.11;
     the fraction is truncated to microseconds. A naive value is taken as UTC.
-    Returns None for anything unparseable rather than raising.
+    Returns None for anything unparseable rather than raising, and for an implausible moment
+    (see `plausible`), including one outside datetime's range once moved to UTC.
     """
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC)
+        try:
+            return plausible((value if value.tzinfo else value.replace(tzinfo=UTC)).astimezone(UTC))
+        except OverflowError:
+            return None
     if not isinstance(value, str):
         return None
     match = _RFC3339.fullmatch(value.strip())
@@ -76,9 +91,9 @@ def parse_rfc3339(value: object) -> datetime | None:
             delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
             tz = timezone(-delta if offset[0] == "-" else delta)
         parsed = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micros, tzinfo=tz)
-    except ValueError:
+        return plausible(parsed.astimezone(UTC))
+    except (ValueError, OverflowError):
         return None
-    return parsed.astimezone(UTC)
 
 
 # --- streaming JSON reader ----------------------------------------------------------------
@@ -233,7 +248,7 @@ def _as_entries(value: Any) -> Iterator[dict[str, Any]]:
     elif isinstance(value, str):
         yield {"textPayload": value}
     elif value is not None:
-        yield {"textPayload": json.dumps(value, ensure_ascii=False)}
+        yield {"textPayload": _compact(value)}
 
 
 def iter_records(path: Path | str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[LogRecord]:
@@ -253,7 +268,7 @@ def record_from_entry(entry: object) -> LogRecord:
     """
     if not isinstance(entry, Mapping):
         text = entry if isinstance(entry, str) else _compact(entry)
-        return LogRecord(timestamp=None, severity="DEFAULT", message=text)
+        return LogRecord(timestamp=None, severity="DEFAULT", message=valid_text(text))
     resource = _mapping(entry.get("resource"))
     resource_labels = _mapping(resource.get("labels"))
     resource_type = _text(resource.get("type"))
@@ -264,7 +279,7 @@ def record_from_entry(entry: object) -> LogRecord:
     method = _text(http.get("requestMethod"))
     url = _text(http.get("requestUrl"))
 
-    message = _entry_message(entry)
+    message = valid_text(_entry_message(entry))
     if not message and http:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
@@ -333,7 +348,7 @@ def _field_text(value: object) -> str:
 
 def _severity(value: object) -> str:
     if isinstance(value, str) and value.strip():
-        return value.strip().upper()
+        return valid_text(value.strip().upper())
     if isinstance(value, int) and not isinstance(value, bool):
         return _SEVERITY_NUMBERS.get(value, "DEFAULT")
     return "DEFAULT"
@@ -564,10 +579,25 @@ def _mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def valid_text(text: str) -> str:
+    """`text` with any lone surrogate replaced by U+FFFD, so it can be encoded as UTF-8.
+
+    JSON may escape a lone surrogate ("\\ud800") and Python decodes it as is; every consumer
+    that encodes (RE2, URLs, the Slack and GitHub clients, the ledger file) would then raise.
+    """
+    if text.isascii():  # O(1) in CPython: the common case costs nothing
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return text
+
+
 def _text(value: object) -> str:
-    """A display string: str as is, numbers as their text, anything else empty."""
+    """A display string: str as is (made encodable), numbers as their text, anything else empty."""
     if isinstance(value, str):
-        return value
+        return valid_text(value)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     return ""
@@ -607,5 +637,12 @@ def _int(value: object) -> int | None:
     return None
 
 
+TOO_DEEP = "<JSON nested too deep to show>"
+
+
 def _compact(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    """Compact JSON text of a payload value; a value nested deeper than the encoder can go is named, not raised."""
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except RecursionError:  # the parser took it at a shallower stack than we encode it from
+        return TOO_DEEP

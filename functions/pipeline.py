@@ -123,10 +123,32 @@ def _merge_traffic(
     return merged
 
 
+# The per-minute timeline spans at most a week: an entry dated years away from the others must not
+# make it millions of minutes long. When the evidence spans more, the busiest week is shown.
+MAX_TIMELINE_MINUTES = 7 * 24 * 60
+
+
+def _busiest_span(minutes: Mapping[int, int], width: int) -> tuple[int, int]:
+    """(first, last) minute of the `width`-minute span holding the most events."""
+    keys = sorted(minutes)
+    best, best_first, total, left = -1, keys[0], 0, 0
+    for minute in keys:
+        total += minutes[minute]
+        while minute - keys[left] >= width:
+            total -= minutes[keys[left]]
+            left += 1
+        if total > best:
+            best, best_first = total, keys[left]
+    return best_first, best_first + width - 1
+
+
 def _timeline(minutes: Mapping[int, int]) -> tuple[tuple[int, ...], datetime | None]:
     if not minutes:
         return (), None
     first, last = min(minutes), max(minutes)
+    if last - first >= MAX_TIMELINE_MINUTES:
+        first, last = _busiest_span(minutes, MAX_TIMELINE_MINUTES)
+        last = min(last, max(m for m in minutes if m <= last))
     values = tuple(minutes.get(m, 0) for m in range(first, last + 1))
     return values, datetime.fromtimestamp(first * 60, tz=UTC)
 
@@ -242,6 +264,12 @@ def analyse(
     notes = list(evidence.notes if evidence else ())
     if not metric_stats and any(s.source == "logs" for s in stats.values()):
         notes.append("No request metrics: health is judged from request logs.")
+    hidden = len(aggregates.templates) - len(recurring)
+    if hidden > 0:  # the cap is ours, not a renderer's: say so, or the rest vanishes silently
+        notes.append(
+            f"Recurring issues: the {len(recurring):,} most frequent of {len(aggregates.templates):,} are kept "
+            f"(… and {hidden:,} more, not shown)."
+        )
     return build_incident(
         alerts,
         services=services,

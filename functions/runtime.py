@@ -8,7 +8,8 @@ Outcome mapping (functions-framework turns a raised exception into HTTP 500, whi
     unexpected bug                      log ERROR, raise while the event is young, then acknowledge
 
 Every failure line carries `sitrep_event: "sitrep_failure"`, the marker the Terraform module's
-self-monitoring metric counts, so a broken sitrep pages someone too.
+self-monitoring metric counts, so a broken sitrep pages someone too: malformed and stale events
+(an alert dropped unprocessed is lost), and each failed surface, logged once by the service.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from functions.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 from functions.alert import decode_cloudevent_data, parse_alert
 from functions.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
 from functions.model import Alert
@@ -31,6 +33,9 @@ from functions.redact import redact
 
 FAILURE_MARKER = "sitrep_failure"
 RETRY_UNEXPECTED_FOR = timedelta(minutes=10)
+# A response_url lives 30 minutes; an action older than that can no longer be answered, and whoever
+# clicked has long moved on.
+ACTION_MAX_AGE = timedelta(minutes=30)
 _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None)).keys()) | {"message", "asctime"}
 
 log = logging.getLogger("sitrep")
@@ -70,25 +75,80 @@ def setup_logging() -> None:
 
 
 class Runtime:
-    """Per-instance state: settings and the incident service, built on the first event and reused."""
+    """Per-instance state: settings, the incident service and the action adapters, built on first use and reused.
+
+    Each part is built only when first needed, so the Slack HTTP function that only verifies a request
+    and hands it to Pub/Sub never loads the signatures or builds the Slack and GitHub clients.
+    """
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
         self._lock = threading.Lock()
         self._service: Any = None
         self._settings: Any = None
+        self._adapters: Any = None
+        self._parts: dict[str, Any] = {}
+
+    def _settings_locked(self) -> Any:
+        if self._settings is None:
+            from functions.settings import Settings
+
+            self._settings = Settings.from_env(self._env)
+        return self._settings
+
+    def settings(self) -> Any:
+        """The validated settings (raises ConfigError naming a bad variable)."""
+        with self._lock:
+            return self._settings_locked()
 
     def service(self) -> tuple[Any, Any]:
         with self._lock:
             if self._service is None:
                 from functions.app import build_service, delivery_adapters, live_sources
-                from functions.settings import Settings
 
-                settings = Settings.from_env(self._env)
+                settings = self._settings_locked()
                 adapters = live_sources(settings, delivery_adapters(settings))
-                self._settings = settings
+                self._adapters = adapters
                 self._service = build_service(settings, adapters, interactive=bool(settings.slack_signing_secret))
             return self._settings, self._service
+
+    def _part(self, name: str, build: Any) -> Any:
+        with self._lock:
+            if name not in self._parts:
+                self._parts[name] = build(self._settings_locked())
+            return self._parts[name]
+
+    def snoozer(self) -> Any:
+        """Creates Cloud Monitoring snoozes (Silence 1h)."""
+        from functions.deliver.snooze import MonitoringSnoozes
+
+        return self._part("snoozer", lambda s: MonitoringSnoozes(endpoint=s.monitoring_api_endpoint,
+                                                                  timeout_s=s.http_timeout_s))
+
+    def responder(self) -> Any:
+        """Posts ephemeral replies to Slack response_urls."""
+        from functions.deliver.slack_response import ResponseUrl
+
+        return self._part("responder", lambda s: ResponseUrl(timeout_s=s.http_timeout_s))
+
+    def publisher(self) -> Any:
+        """Hands slow actions to the alert topic; None when SITREP_TOPIC is not set (local use: work inline)."""
+        from functions.deliver.pubsub import TopicPublisher
+
+        return self._part("publisher", lambda s: TopicPublisher(s.topic) if s.topic else None)
+
+    def status_reporter(self) -> Any:
+        """Answers `/sitrep status` from request counts (a metrics source of its own: no incident service needed)."""
+        from functions.action_service import StatusReporter
+        from functions.sources.cloud_monitoring import CloudMonitoringSource
+
+        return self._part("status", lambda s: StatusReporter(
+            metrics=CloudMonitoringSource(endpoint=s.monitoring_api_endpoint, timeout_s=s.http_timeout_s),
+            project=s.project,
+            watched=s.watched_services,
+            thresholds=s.health,
+            window=timedelta(minutes=s.status_minutes),
+        ))
 
 
 _runtime: Runtime | None = None
@@ -144,9 +204,15 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
                 reason="wrong_type",
             )
         raw, message_id, published = decode_cloudevent_data(data)
+        action = action_from_message(raw)
+        if action is not None:
+            return handle_action_message(action, event_id=event_id, now=now)
         alert = parse_alert(raw, message_id=message_id, published_at=published)
     except AlertError as exc:
         _fail("malformed alert acknowledged", reason=exc.reason, error=str(exc), event_id=event_id)
+        return "malformed"
+    except ActionError as exc:
+        _fail("malformed action message acknowledged", error=str(exc), event_id=event_id)
         return "malformed"
     fields = {"event_id": event_id, "incident_id": alert.incident_id, "state": alert.state.value}
     if alert.is_test:
@@ -160,7 +226,9 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
     published_at = alert.published_at or _parse_time(_event_field(event, "time"))
     age = (now - published_at) if published_at else timedelta(0)
     if age > timedelta(seconds=settings.max_event_age_s):
-        log.warning("stale event dropped", extra={**fields, "age_seconds": int(age.total_seconds())})
+        # An alert dropped unprocessed is lost: it counts as a failure, so self-monitoring sees it.
+        log.warning("stale event dropped", extra={**fields, "sitrep_event": FAILURE_MARKER,
+                                                  "age_seconds": int(age.total_seconds())})
         return "stale"
     alert = with_group_environment(alert, settings.group_labels)
     try:
@@ -188,9 +256,7 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
             raise
         log.exception("unexpected error on an old event: acknowledged", extra=failing)
         return "error"
-    permanent = [e for e in outcome.errors if not e.retryable]
-    for error in permanent:
-        _fail("permanent delivery failure", surface=error.surface, error=str(error), **fields)
+    # Each surface that failed was logged once, with the marker, by the service: not again here.
     log.info(
         "alert handled",
         extra={**fields, "incident_key": outcome.key, "transition": outcome.transition.value,
@@ -198,6 +264,56 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
                "monitoring_calls": outcome.monitoring_calls},
     )
     return str(outcome.transition.value)
+
+
+def run_action(action: ActionRequest, now: datetime) -> Reply | None:
+    """Carry out a Slack action in this process: the Reply for the person (None: the card says it all)."""
+    rt = runtime()
+    if action.kind is ActionKind.STATUS:
+        reply: Reply | None = rt.status_reporter().report(action, now)
+        return reply
+    from functions.action_service import perform_card_action
+
+    _settings, service = rt.service()
+    return perform_card_action(action, service, rt.snoozer(), now)
+
+
+def send_reply(action: ActionRequest, reply: Reply | None) -> None:
+    """Post `reply` to the action's response_url; a failure is logged, never raised (the work is done)."""
+    if reply is None or not action.response_url:
+        return
+    try:
+        runtime().responder().respond(action.response_url, reply.to_slack())
+    except DeliveryError as exc:
+        log.warning("could not answer on the response_url", extra={"action": action.kind.value, "error": str(exc)})
+
+
+def handle_action_message(action: ActionRequest, *, event_id: str = "", now: datetime) -> str:
+    """An action the Slack function handed over Pub/Sub: do it, answer the person; raise only to be redelivered."""
+    fields = {"event_id": event_id, "action": action.kind.value, "incident_key": action.key, "user": action.who}
+    age = now - action.requested_at
+    if age > ACTION_MAX_AGE:
+        log.warning("stale action dropped", extra={**fields, "age_seconds": int(age.total_seconds())})
+        return "stale"
+    try:
+        reply = run_action(action, now)
+    except ConfigError as exc:
+        _fail("configuration error: action acknowledged", error=str(exc), **fields)
+        return "config_error"
+    except DeliveryError as exc:
+        if exc.retryable:
+            log.warning("transient failure: action will be redelivered",
+                        extra={**fields, "sitrep_event": FAILURE_MARKER, "surface": exc.surface, "error": str(exc)})
+            raise
+        _fail("permanent failure: action acknowledged", surface=exc.surface, error=str(exc), **fields)
+        send_reply(action, Reply(f"sitrep could not complete that: {exc}"))
+        return "permanent_error"
+    except SitrepError as exc:
+        _fail("failure: action acknowledged", error=excerpt(exc, 300), **fields)
+        return "error"
+    send_reply(action, reply)
+    log.info("action handled", extra={**fields, "replied": reply is not None})
+    return "action"
 
 
 def _parse_time(value: str) -> datetime | None:

@@ -36,6 +36,7 @@ from functions.pipeline import AnalysisSettings, ClassifierPort, Knowledge, Mine
 log = logging.getLogger("sitrep")
 
 ISSUE_LABELS = ("sitrep", "incident")
+NOTHING_MATERIAL = "Evidence refreshed; nothing material changed"  # lifecycle.describe_changes' filler line
 SLACK_LOOKBACK = timedelta(hours=6)
 
 
@@ -62,11 +63,19 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class EntryChange:
+    """A person's action on an incident: the entry it leads to, and the lines that say what they did."""
+
+    entry: LedgerEntry
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Renderers:
     """The card's renderings per surface, injected so the service stays independent of their details."""
 
     slack: Callable[..., dict[str, Any]]
-    markdown: Callable[[Card], str]
+    markdown: Callable[..., str]  # (card, *, max_chars) -> the issue's Markdown report
 
 
 @dataclass
@@ -245,6 +254,44 @@ class IncidentService:
         github_ok = not enabled["github"] or (entry.github.ref != "" and entry.github.digest == entry.digest)
         return bool(entry.digest) and slack_ok and github_ok
 
+    def load_entry(self, key: str, now: datetime) -> LedgerEntry | None:
+        """The incident's ledger entry (the tracking issue's marker or the local ledger), None when there is none."""
+        return self._load(key, now)[0]
+
+    def apply(
+        self,
+        key: str,
+        change: Callable[[LedgerEntry | None], EntryChange | None],
+        now: datetime,
+        *,
+        raise_transient: bool = True,
+    ) -> Outcome | None:
+        """Load the incident's entry, let `change` decide what a person's action does, then refresh and save.
+
+        `change` gets the entry (None: no such incident) and returns the new entry with the notes that
+        explain it, or None for no change; it runs under the incident's lock, so it may do its own I/O
+        (a snooze) without racing another update. With no change, surfaces a previous attempt failed to
+        update are retried; None is returned when there was nothing to deliver.
+        """
+        with self._lock(key):
+            entry, issue_number, issue_state = self._load(key, now)
+            decided = change(entry)
+            if decided is None:
+                if entry is None or self._all_delivered(entry):
+                    return None
+                decided = EntryChange(entry)
+            outcome = Outcome(key=key, transition=Transition.UPDATED)
+            outcome = self.refresh(decided.entry, None, now, outcome, issue_number=issue_number,
+                                   issue_state=issue_state, previous=entry, notes=decided.notes)
+        transient = [e for e in outcome.errors if e.retryable]
+        if transient and raise_transient:
+            raise TransientDeliveryError(
+                f"{len(transient)} surface(s) failed transiently ({', '.join(e.surface for e in transient)})",
+                surface=transient[0].surface,
+                retry_after=transient[0].retry_after,
+            )
+        return outcome
+
     def refresh(
         self,
         entry: LedgerEntry,
@@ -257,8 +304,12 @@ class IncidentService:
         issue_number: int | None = None,
         issue_state: str = "",
         previous: LedgerEntry | None = None,
+        notes: Sequence[str] = (),
     ) -> Outcome:
-        """Re-analyse the incident's window and deliver what changed (also used by Slack's Refresh)."""
+        """Re-analyse the incident's window and deliver what changed (also used by Slack's Refresh).
+
+        `notes` (what a person did from Slack) lead the thread reply and the issue comment.
+        """
         if records is None:
             moment = now or entry.resolved_at or entry.opened_at
             if moment is None:
@@ -288,8 +339,12 @@ class IncidentService:
         entry = replace(entry, digest=digest)
         outcome.incident, outcome.card = incident, card
         changes = describe_changes(entry.snapshot, snapshot_of(card), outcome.transition, alert)
-        entry = self._deliver(entry, card, changes, outcome, issue_number, issue_state, previous)
+        if notes:
+            changes = [*notes, *(c for c in changes if c != NOTHING_MATERIAL)]
+        # The snapshot is recorded before delivering: the tracking issue's body stores the entry as it is
+        # delivered, and a lagging snapshot there made every later update re-announce the same changes.
         entry = replace(entry, snapshot=snapshot_of(card))
+        entry = self._deliver(entry, card, changes, outcome, issue_number, issue_state, previous)
         self._save(entry, card, outcome)
         for error in outcome.errors:
             log.error(
@@ -367,11 +422,9 @@ class IncidentService:
         outcome: Outcome,
         issue_state: str,
     ) -> LedgerEntry:
-        from functions.deliver.github import compose_body
-
         state = entry.github
         delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
-        body = compose_body(self._render.markdown(card), entry.key, entry_to_json(delivered))
+        body = self._issue_body(card, entry.key, entry_to_json(delivered))
         title = _issue_title(card)
         if not state.ref:
             labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
@@ -393,11 +446,17 @@ class IncidentService:
         else:
             outcome.surfaces["github"] = "unchanged"
         entry = replace(entry, github=SurfaceState(str(number), entry.digest, entry.generation))
-        tracker.edit(number, body=compose_body(self._render.markdown(card), entry.key, entry_to_json(entry)),
-                     title=title)
+        tracker.edit(number, body=self._issue_body(card, entry.key, entry_to_json(entry)), title=title)
         if card.status is IncidentStatus.RESOLVED and issue_state != "closed" and state.digest != entry.digest:
             self._close(tracker, number, card)
         return entry
+
+    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
+        """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
+        from functions.deliver.github import compose_body, report_budget
+
+        report = self._render.markdown(card, max_chars=report_budget(key, ledger))
+        return compose_body(report, key, ledger)
 
     def _close(self, tracker: IssueTracker, number: int, card: Card) -> None:
         if self._resolve_mode == "label":
@@ -456,4 +515,4 @@ def _comment_text(card: Card, changes: list[str]) -> str:
     return f"### {heading} — {card.status_line}\n\n{lines}\n\n{card.summary}\n"
 
 
-__all__ = ["IncidentService", "Outcome", "Renderers", "Services"]
+__all__ = ["EntryChange", "IncidentService", "Outcome", "Renderers", "Services"]

@@ -6,6 +6,7 @@ traceback or a debug line can never carry a token to Slack, GitHub or Cloud Logg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -42,6 +43,7 @@ class Secret:
 
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
 DEFAULT_GITHUB_API_URL: Final = "https://api.github.com"
+_TOPIC: Final = re.compile(r"^projects/[^/]+/topics/[^/]+$")
 
 # name: (default, description) — the README's settings table is checked against this (tests/test_settings.py).
 DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
@@ -57,6 +59,9 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_LEDGER": (".sitrep-ledger.json", "local JSON ledger path, used when no tracking issue is configured"),
     "SITREP_TOPIC": ("", "Pub/Sub topic (projects/P/topics/T) the Slack actions function hands slow work to"),
     "PUBSUB_EMULATOR_HOST": ("", "google-cloud-pubsub's own setting for a local Pub/Sub server"),
+    "GOOGLE_CLOUD_PROJECT": ("", "project `/sitrep status` reads request counts of (else the project of SITREP_TOPIC)"),
+    "SITREP_SERVICES": ("", "comma-separated services `/sitrep status` always lists, even without traffic"),
+    "SITREP_STATUS_MINUTES": ("15", "minutes of request counts `/sitrep status` judges health on"),
     "SITREP_REGION": ("", "Cloud Run region, for console links and rollback commands"),
     "SITREP_LOG_PAGES": ("3", "pages of error logs read per update (newest first)"),
     "SITREP_LOG_PAGE_SIZE": ("1000", "entries per Cloud Logging page (1–1000)"),
@@ -111,6 +116,9 @@ class Settings:
     monitoring_api_endpoint: str = ""
     ledger_path: str = ".sitrep-ledger.json"
     topic: str = ""
+    project: str = ""
+    watched_services: tuple[str, ...] = ()
+    status_minutes: int = 15
     region: str = ""
     log_pages: int = 3
     log_page_size: int = 1000
@@ -151,6 +159,10 @@ class Settings:
             if not _get(env, name).startswith(("http://", "https://")):
                 raise ConfigError(f"{name}={_get(env, name)!r} must be an http(s) URL")
         slack_url = _get(env, "SLACK_API_URL")
+        topic = _get(env, "SITREP_TOPIC")
+        if topic and not _TOPIC.match(topic):
+            raise ConfigError(f"SITREP_TOPIC={topic!r} must be projects/PROJECT/topics/TOPIC")
+        services = tuple(dict.fromkeys(x.strip() for x in _get(env, "SITREP_SERVICES").split(",") if x.strip()))
         return cls(
             slack_bot_token=Secret(_get(env, "SLACK_BOT_TOKEN")),
             slack_channel=channel,
@@ -162,7 +174,10 @@ class Settings:
             logging_api_endpoint=_get(env, "LOGGING_API_ENDPOINT").rstrip("/"),
             monitoring_api_endpoint=_get(env, "MONITORING_API_ENDPOINT"),
             ledger_path=_get(env, "SITREP_LEDGER"),
-            topic=_get(env, "SITREP_TOPIC"),
+            topic=topic,
+            project=_get(env, "GOOGLE_CLOUD_PROJECT") or (topic.split("/")[1] if topic else ""),
+            watched_services=services,
+            status_minutes=_integer(env, "SITREP_STATUS_MINUTES", 1, 24 * 60),
             region=_get(env, "SITREP_REGION"),
             log_pages=_integer(env, "SITREP_LOG_PAGES", 1, 20),
             log_page_size=_integer(env, "SITREP_LOG_PAGE_SIZE", 1, 1000),

@@ -398,12 +398,58 @@ def test_no_secret_value_is_managed_by_terraform() -> None:
         assert "secret_data" not in path.read_text(encoding="utf-8")
 
 
-def test_runtime_identity_only_reads_logs_and_metrics_at_project_level() -> None:
+def test_runtime_identity_reads_logs_and_metrics_and_may_only_snooze_at_project_level() -> None:
     grants = _resources("google_project_iam_member")
     runtime_roles = set(re.findall(r'"(roles/[\w.]+)"', grants["runtime"]["for_each"]))
-    assert runtime_roles == {"roles/logging.viewer", "roles/monitoring.viewer"}
+    # snoozeEditor (Silence 1h) only with Slack actions: the narrowest predefined role with monitoring.snoozes.create.
+    assert runtime_roles == {"roles/logging.viewer", "roles/monitoring.viewer", "roles/monitoring.snoozeEditor"}
+    assert 'local.slack_actions_enabled ? ["roles/monitoring.snoozeEditor"] : []' in grants["runtime"]["for_each"]
     others = [name for name, body in grants.items() if "google_service_account.runtime" in body["member"]]
     assert others == ["runtime"]
+
+
+def test_slack_actions_function_is_an_http_function_from_the_same_source() -> None:
+    function = _resources("google_cloudfunctions2_function")["slack_actions"]
+    main = _resources("google_cloudfunctions2_function")["main"]
+    build, service = _one(function, "build_config"), _one(function, "service_config")
+    assert "event_trigger" not in function
+    assert _literal(build["entry_point"]) == "slack_actions"
+    assert _one(build, "source") == _one(_one(main, "build_config"), "source")
+    assert _literal(service["ingress_settings"]) == "ALLOW_ALL"
+    assert service["service_account_email"] == "${google_service_account.slack[0].email}"
+    (secret,) = service["secret_environment_variables"]
+    assert _literal(secret["key"]) == "SLACK_SIGNING_SECRET"
+    assert "slack-signing-secret" in secret["secret"]
+
+
+def test_only_the_slack_actions_service_is_public_and_its_identity_holds_three_grants() -> None:
+    public = [
+        (kind, name, body)
+        for kind in ("google_cloud_run_v2_service_iam_member", "google_cloud_run_service_iam_member",
+                     "google_cloudfunctions2_function_iam_member", "google_project_iam_member")
+        for name, body in _resources(kind).items()
+        if "allUsers" in str(body.get("member")) or "allAuthenticatedUsers" in str(body.get("member"))
+    ]
+    assert [(kind, name) for kind, name, _ in public] == [("google_cloud_run_v2_service_iam_member",
+                                                          "slack_public_invoker")]
+    (_, _, invoker) = public[0]
+    assert _literal(invoker["role"]) == "roles/run.invoker"
+    assert invoker["name"] == "${google_cloudfunctions2_function.slack_actions[0].service_config[0].service}"
+    slack_member = "${google_service_account.slack[0].member}"
+    grants = {
+        (kind, _literal(body["role"]))
+        for kind in ("google_project_iam_member", "google_pubsub_topic_iam_member",
+                     "google_secret_manager_secret_iam_member")
+        for body in _resources(kind).values()
+        if body["member"] == slack_member
+    }
+    assert grants == {
+        ("google_project_iam_member", "roles/monitoring.viewer"),
+        ("google_pubsub_topic_iam_member", "roles/pubsub.publisher"),
+        ("google_secret_manager_secret_iam_member", "roles/secretmanager.secretAccessor"),
+    }
+    publisher = _resources("google_pubsub_topic_iam_member")["slack_publisher"]
+    assert publisher["topic"] == "${google_pubsub_topic.alerts.id}"
 
 
 @pytest.mark.parametrize("name", sorted(_resources("google_monitoring_alert_policy")))
@@ -444,11 +490,24 @@ def test_provider_range_matches_the_schema_tfcheck_validates() -> None:
         assert _literal(providers["google"]["version"]) == ">= 6.50, < 8"
 
 
-def test_slack_manifest_asks_only_for_chat_write_and_a_long_lived_token() -> None:
+def test_slack_manifest_asks_for_the_scopes_sitrep_uses_and_a_long_lived_token() -> None:
     manifest = yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
-    assert manifest["oauth_config"]["scopes"]["bot"] == ["chat:write"]
+    # chat.postMessage/update, the /sitrep command, conversations.history (public and private channels).
+    assert manifest["oauth_config"]["scopes"]["bot"] == ["chat:write", "commands", "channels:history", "groups:history"]
     assert manifest["settings"]["token_rotation_enabled"] is False, "a rotating token would expire in Secret Manager"
     assert manifest["features"]["bot_user"]["display_name"] == "sitrep"
+
+
+def test_slack_manifest_sends_buttons_and_the_slash_command_to_the_slack_actions_function() -> None:
+    manifest = yaml.safe_load((REPO / "slack" / "manifest.yaml").read_text(encoding="utf-8"))
+    interactivity = manifest["settings"]["interactivity"]
+    (command,) = manifest["features"]["slash_commands"]
+    assert interactivity["is_enabled"] is True
+    assert command["command"] == "/sitrep" and command["usage_hint"] == "status [service]"
+    assert command["url"] == interactivity["request_url"]
+    assert interactivity["request_url"].startswith("https://")
+    outputs = dict(_blocks(MODULE, "output"))
+    assert "slack_actions" in outputs["slack_interactivity_url"]["value"]
 
 
 @pytest.mark.skipif(not TFCHECK.exists(), reason="tfcheck lives in ../shared/tools, outside this checkout")

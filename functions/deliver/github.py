@@ -117,9 +117,21 @@ def truncate_markdown(markdown: str, limit: int) -> str:
     return head + notice.format(n=len(markdown) - cut, limit=MAX_BODY_CHARS)
 
 
+def report_budget(key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS) -> int:
+    """Characters left for the report once the markers are in: render the report to this, and nothing is cut.
+
+    The ledger of a large incident takes several KB, more than a fixed reserve would leave.
+    """
+    return limit - len(_markers(key, ledger))
+
+
+def _markers(key: str, ledger: Mapping[str, Any]) -> str:
+    return f"\n\n{key_marker(key)}\n{ledger_marker(ledger)}\n"
+
+
 def compose_body(markdown: str, key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS) -> str:
     """The issue body: the report (truncated visibly if need be), then the key and ledger markers, within `limit`."""
-    tail = f"\n\n{key_marker(key)}\n{ledger_marker(ledger)}\n"
+    tail = _markers(key, ledger)
     if len(tail) >= limit:
         raise ValueError(f"the sitrep markers alone take {len(tail)} characters (limit {limit})")
     return truncate_markdown(markdown, limit - len(tail)) + tail

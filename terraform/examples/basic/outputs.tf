@@ -18,6 +18,11 @@ output "function_uri" {
   value       = module.sitrep.function_uri
 }
 
+output "slack_interactivity_url" {
+  description = "Request URL for the Slack app's Interactivity and the /sitrep command (null until slack_channel is set)."
+  value       = module.sitrep.slack_interactivity_url
+}
+
 output "secret_setup_commands" {
   description = "Commands that store each secret value from stdin."
   value       = module.sitrep.secret_setup_commands

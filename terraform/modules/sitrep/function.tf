@@ -17,6 +17,7 @@ locals {
       SITREP_ENVIRONMENT   = var.environment
       SITREP_REGION        = var.region
       SITREP_TOPIC         = google_pubsub_topic.alerts.id
+      SITREP_SERVICES      = join(",", keys(local.services))
       SITREP_LOG_PAGES     = tostring(var.log_sample_pages)
       # Without a tracking issue the ledger is this file: instance memory, lost
       # when the instance scales to zero (configure GitHub for a durable one).
@@ -132,8 +133,8 @@ resource "google_cloudfunctions2_function" "main" {
 
   lifecycle {
     precondition {
-      condition     = !contains([for s in var.services : s.name], local.function_service)
-      error_message = "var.services must not list sitrep's own service (${local.function_service}): its failures would page itself in a loop. sitrep watches itself through selfmon.tf."
+      condition     = length(setintersection([for s in var.services : s.name], local.own_services)) == 0
+      error_message = "var.services must not list sitrep's own services (${join(", ", local.own_services)}): their failures would page sitrep in a loop. sitrep watches itself through selfmon.tf."
     }
   }
 

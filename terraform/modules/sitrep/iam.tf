@@ -1,8 +1,11 @@
 # Three identities, each with the least it needs (README "Identities and roles"
 # explains every grant):
 #   runtime  - the function's own identity: reads logs and metrics, reads its
-#              three secrets. Nothing else (it writes logs via stdout, which
-#              Cloud Run collects without any role).
+#              three secrets and, with Slack actions, creates snoozes (Silence
+#              1h). Nothing else (it writes logs via stdout, which Cloud Run
+#              collects without any role).
+#   slack    - the Slack actions function's identity (slack.tf): its signing
+#              secret, publish to the alert topic, read metrics.
 #   trigger  - the identity Eventarc's push subscription presents to the
 #              function: receives events, may invoke this one service.
 #   build    - the identity Cloud Build uses to build the function image, so
@@ -39,10 +42,17 @@ resource "google_service_account" "build" {
 # --- runtime ---------------------------------------------------------------
 
 resource "google_project_iam_member" "runtime" {
-  for_each = toset([
-    "roles/logging.viewer",    # entries.list for the incident window
-    "roles/monitoring.viewer", # timeSeries.list (request counts, log-based metrics)
-  ])
+  for_each = toset(concat(
+    [
+      "roles/logging.viewer",    # entries.list for the incident window
+      "roles/monitoring.viewer", # timeSeries.list (request counts, log-based metrics)
+    ],
+    # Silence 1h from the card: monitoring.snoozes.create. Snooze Editor holds
+    # only the snooze permissions (create/get/list/update); Monitoring Editor,
+    # the other predefined role with it, could also edit or delete every alert
+    # policy, channel and dashboard of the project.
+    local.slack_actions_enabled ? ["roles/monitoring.snoozeEditor"] : [],
+  ))
 
   project = var.project_id
   role    = each.value

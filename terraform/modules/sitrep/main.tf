@@ -15,6 +15,16 @@ locals {
   function_name    = var.name_prefix
   function_service = var.name_prefix
 
+  # The Slack actions function (slack.tf): card buttons and /sitrep, an HTTP
+  # function Slack calls. It exists only when Slack delivery is configured.
+  slack_function_name    = "${var.name_prefix}-slack"
+  slack_function_service = "${var.name_prefix}-slack"
+  slack_actions_enabled  = var.slack_channel != "" && var.enable_slack_actions
+
+  # Both of sitrep's own services, as a Logging query term.
+  own_services        = [local.function_service, local.slack_function_service]
+  own_services_filter = "resource.labels.service_name=(${join(" OR ", [for s in local.own_services : "\"${s}\""])})"
+
   source_dir = var.source_dir != null ? var.source_dir : "${path.module}/../../.."
 
   services = { for s in var.services : s.name => merge(s, { region = coalesce(s.region, var.region) }) }
@@ -42,9 +52,15 @@ locals {
   # refuses to deploy a revision that references a secret without a version,
   # so the first apply (no channel, no repository) works before any secret
   # value exists.
+  # The signing secret is mounted only with Slack actions: its presence is what
+  # turns the card's buttons on, and buttons nobody answers would mislead.
   mounted_secrets = {
     for name, env in local.secrets : name => env
-    if (startswith(name, "slack-") && var.slack_channel != "") || (startswith(name, "github-") && var.github_repository != "")
+    if (
+      (name == "slack-bot-token" && var.slack_channel != "")
+      || (name == "slack-signing-secret" && local.slack_actions_enabled)
+      || (startswith(name, "github-") && var.github_repository != "")
+    )
   }
 
   auto_close = "${var.alert_auto_close_seconds}s"

@@ -2,8 +2,8 @@
 # the alert policies in alerts.tf fire on them.
 
 locals {
-  # sitrep's own log lines never count towards a metric that pages sitrep.
-  exclude_self = "NOT resource.labels.service_name=\"${local.function_service}\""
+  # sitrep's own log lines (both functions) never count towards a metric that pages sitrep.
+  exclude_self = "NOT ${local.own_services_filter}"
 
   watched_service_names = [for name in keys(local.services) : "\"${name}\""]
 }

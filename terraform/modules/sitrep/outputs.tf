@@ -18,8 +18,18 @@ output "function_uri" {
   value       = google_cloudfunctions2_function.main.service_config[0].uri
 }
 
+output "slack_interactivity_url" {
+  description = "HTTPS URL of the Slack actions function: paste it as the Slack app's Interactivity Request URL and the /sitrep command's Request URL (slack/manifest.yaml). null when Slack actions are off."
+  value       = one(google_cloudfunctions2_function.slack_actions[*].service_config[0].uri)
+}
+
+output "slack_service_account_email" {
+  description = "Identity of the Slack actions function (its signing secret, pubsub.publisher on the alert topic, monitoring.viewer); null when Slack actions are off."
+  value       = one(google_service_account.slack[*].email)
+}
+
 output "runtime_service_account_email" {
-  description = "Identity the function runs as (logging.viewer, monitoring.viewer, secretAccessor on its three secrets)."
+  description = "Identity the function runs as (logging.viewer, monitoring.viewer, secretAccessor on its three secrets; monitoring.snoozeEditor with Slack actions)."
   value       = google_service_account.runtime.email
 }
 

@@ -11,7 +11,7 @@ resource "google_logging_metric" "self_failures" {
   project     = var.project_id
   name        = "sitrep_self_failures"
   description = "sitrep: failures of the sitrep function itself."
-  filter      = "resource.type=\"cloud_run_revision\" AND resource.labels.service_name=\"${local.function_service}\" AND (jsonPayload.sitrep_event=\"sitrep_failure\" OR severity>=ERROR)"
+  filter      = "resource.type=\"cloud_run_revision\" AND ${local.own_services_filter} AND (jsonPayload.sitrep_event=\"sitrep_failure\" OR severity>=ERROR)"
 
   metric_descriptor {
     metric_kind  = "DELTA"

@@ -98,6 +98,23 @@ variable "slack_channel" {
   }
 }
 
+variable "enable_slack_actions" {
+  description = "With slack_channel set, deploy the Slack actions function (card buttons Acknowledge, Silence 1h, Resolve, Refresh and the /sitrep command) and give the card its buttons. Needs a value in the slack-signing-secret secret before it is applied."
+  type        = bool
+  default     = true
+}
+
+variable "slack_actions_min_instances" {
+  description = "Instances of the Slack actions function kept warm. Slack waits 3 seconds for an answer; a cold start can exceed that (the click then shows an error and can be repeated). 1 keeps an instance warm at the cost of its idle time."
+  type        = number
+  default     = 0
+
+  validation {
+    condition     = var.slack_actions_min_instances >= 0 && var.slack_actions_min_instances <= 3 && floor(var.slack_actions_min_instances) == var.slack_actions_min_instances
+    error_message = "slack_actions_min_instances must be an integer between 0 and 3."
+  }
+}
+
 variable "github_repository" {
   description = "owner/repo where tracking issues are opened. Empty = no issue delivery, and the function is deployed without the GitHub secret."
   type        = string
