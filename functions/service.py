@@ -60,6 +60,7 @@ class Outcome:
     logging_calls: int = 0
     monitoring_calls: int = 0
     errors: list[DeliveryError] = field(default_factory=list)
+    skipped: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ class IncidentService:
         if transient and raise_transient:
             first = transient[0]
             raise TransientDeliveryError(
-                f"{len(transient)} surface(s) failed transiently ({', '.join(e.surface for e in transient)}); "
+                f"{len(transient)} surface(s) failed transiently ({'; '.join(str(e) for e in transient)}); "
                 "the redelivery retries only those",
                 surface=first.surface,
                 retry_after=first.retry_after,
@@ -233,9 +234,21 @@ class IncidentService:
         clock = now or alert.ended_at or alert.started_at
         if clock is None:
             raise PermanentDeliveryError("the alert carries no time and none was given", surface="ledger")
-        entry, issue_number, issue_state = self._load(key, clock)
+        ledger_error: DeliveryError | None = None
+        try:
+            entry, issue_number, issue_state = self._load(key, clock)
+        except DeliveryError as exc:
+            if self._adapters.chat is None:
+                raise
+            # Fan-out: GitHub (the ledger) failing must not keep the card from Slack, which finds its
+            # own earlier card by message metadata; GitHub is retried on redelivery if worth it.
+            ledger_error, entry, issue_number, issue_state = exc, None, None, ""
         transition, updated = apply_alert(entry, alert, key, clock, self._regression)
         outcome = Outcome(key=key, transition=transition)
+        if ledger_error is not None:
+            outcome.skipped.add("github")
+            outcome.surfaces["github"] = f"failed: {ledger_error}"
+            outcome.errors.append(ledger_error)
         if updated is None or transition is Transition.STALE:
             return outcome
         if transition is Transition.DUPLICATE and self._all_delivered(updated):
@@ -347,6 +360,8 @@ class IncidentService:
         entry = self._deliver(entry, card, changes, outcome, issue_number, issue_state, previous)
         self._save(entry, card, outcome)
         for error in outcome.errors:
+            if error.retryable:
+                continue  # the caller logs it once when it asks Pub/Sub to redeliver
             log.error(
                 "delivery failed",
                 extra={"sitrep_event": "sitrep_failure", "surface": error.surface, "retryable": error.retryable,
@@ -373,7 +388,7 @@ class IncidentService:
             except DeliveryError as exc:
                 outcome.surfaces["slack"] = f"failed: {exc}"
                 outcome.errors.append(exc)
-        if tracker is not None:
+        if tracker is not None and "github" not in outcome.skipped:
             try:
                 entry = self._deliver_github(tracker, entry, card, changes, outcome, issue_state)
             except DeliveryError as exc:

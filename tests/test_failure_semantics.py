@@ -323,7 +323,8 @@ FAILURE_PATHS: dict[str, FailurePath] = {
     "transient": FailurePath(_alert_event, {}, lambda s, g, lg, m: g.fail_next("issues/create", status=502),
                        Exception),
     "permanent-surface": FailurePath(_alert_event, {"SLACK_CHANNEL": "C0GONE0001"}, _no_faults, "opened"),
-    "permanent-ledger": FailurePath(_alert_event, {"GITHUB_TOKEN": WRONG_GITHUB_TOKEN}, _no_faults, "permanent_error"),
+    # fan-out: the card still reaches Slack, the ledger failure is logged once
+    "permanent-ledger": FailurePath(_alert_event, {"GITHUB_TOKEN": WRONG_GITHUB_TOKEN}, _no_faults, "opened"),
     "bad-ledger-file": FailurePath(_alert_event, {"GITHUB_TOKEN": "", "SITREP_LEDGER": "<dir>"}, _no_faults, "error"),
     "unexpected-young": FailurePath(
         _alert_event, {}, lambda s, g, lg, m: lg.fail_next("entries.list", status=200, body=GARBAGE_PAGE),
@@ -438,3 +439,13 @@ def test_self_monitoring_metric_counts_the_marked_lines_of_sitrep_and_nothing_el
     assert matches(tree, as_cloud_logging_entry(crash))
     assert not matches(tree, as_cloud_logging_entry(handled))
     assert not matches(tree, as_cloud_logging_entry(transient, service="checkout"))  # a watched service's lines
+
+
+def test_a_revoked_github_token_does_not_keep_the_card_from_slack(deployed: Any, captured_logs: Any) -> None:
+    """Fan-out: the ledger read failing permanently still lets Slack get its card, once."""
+    function = deployed(env={"GITHUB_TOKEN": "ghp_" + "r" * 36})
+    payload = function.scenario.notification()
+    assert function.send(payload, message_id="m-1") == 200
+    assert function.send(payload, message_id="m-1") == 200
+    assert len(function.top_level()) == 1
+    assert function.tracking_issues() == []

@@ -76,3 +76,10 @@ def test_compute_health_lists_worst_first_and_includes_every_service_seen() -> N
         ("frontend", Health.UNKNOWN),
         ("auth", Health.HEALTHY),
     ]
+
+
+def test_unclassified_error_lines_still_count_as_errors() -> None:
+    unknown = failure("unknown", Category.UNKNOWN, 75, "worker", severity=Severity.ERROR)
+    judged = judge_service("worker", None, (unknown,), T)
+    assert judged.status is Health.DEGRADED
+    assert "75 error logs, no request data" in judged.reasons
