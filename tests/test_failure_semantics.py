@@ -40,7 +40,6 @@ from tests.scenario import PROJECT, pubsub_data, staging
 if TYPE_CHECKING:
     from tests.harness import Function, LogCapture, Start
 
-pytest_plugins = ["tests.harness"]  # the deployed / captured_logs fixtures
 ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets the evidence carries: a database password in a URL and a Slack bot token, in log lines the

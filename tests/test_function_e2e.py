@@ -7,114 +7,23 @@ One alert gives exactly one Slack top-level message and one tracking issue, what
 from __future__ import annotations
 
 import json
-import threading
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 import pytest
-from functions_framework import create_app
-from werkzeug.serving import make_server
 
-from functions.runtime import reset_runtime
-from tests.fakes import github as gh
 from tests.fakes import slack as sl
-from tests.fakes.cloud_logging import LoggingFake
-from tests.fakes.cloud_monitoring import MonitoringFake
-from tests.fakes.github import GitHubFake
-from tests.fakes.slack import SlackFake
-from tests.scenario import Scenario, binary_cloudevent, pubsub_data, staging, structured_cloudevent
+from tests.harness import Function, Start
+from tests.scenario import binary_cloudevent, pubsub_data
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@dataclass
-class Function:
-    url: str
-    scenario: Scenario
-    slack: SlackFake
-    github: GitHubFake
-    logging: LoggingFake
-    monitoring: MonitoringFake
-
-    def post(self, headers: dict[str, str], body: bytes) -> int:
-        request = urllib.request.Request(self.url, data=body, headers=headers, method="POST")
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return int(response.status)
-        except urllib.error.HTTPError as exc:
-            return int(exc.code)
-
-    def send(self, payload: Any, *, message_id: str | None = None, structured: bool = False) -> int:
-        data = pubsub_data(payload, message_id=message_id)
-        headers, body = structured_cloudevent(data) if structured else binary_cloudevent(data)
-        return self.post(headers, body)
-
-    def top_level(self) -> list[dict[str, Any]]:
-        return [m for m in self.slack.messages(sl.CHANNEL) if not m.get("thread_ts") or m.get("thread_ts") == m["ts"]]
-
-    def tracking_issues(self) -> list[dict[str, Any]]:
-        return [i for i in self.github.issues() if any(lb["name"] == "sitrep" for lb in i["labels"])]
-
-
 @pytest.fixture
-def slack_now() -> Iterator[SlackFake]:
-    """Slack with message timestamps at the real time (lookups by time window must find them)."""
-    with SlackFake(first_ts_seconds=int(time.time())) as fake:
-        yield fake
-
-
-@pytest.fixture
-def github_now() -> Iterator[GitHubFake]:
-    """GitHub whose issue timestamps (closed_at, updated_at) are the real time."""
-    with GitHubFake(clock=lambda: datetime.now(timezone.utc)) as fake:
-        yield fake
-
-
-@pytest.fixture
-def function(
-    monkeypatch: pytest.MonkeyPatch,
-    slack_now: SlackFake,
-    github_now: GitHubFake,
-    logging_server: LoggingFake,
-    monitoring_server: MonitoringFake,
-    tmp_path: Path,
-) -> Iterator[Function]:
-    slack_server, github_server = slack_now, github_now
-    scenario = staging()
-    logging_server.add_entries(scenario.entries)
-    monitoring_server.add_series(*scenario.series)
-    env = {
-        "SLACK_BOT_TOKEN": sl.BOT_TOKEN,
-        "SLACK_CHANNEL": sl.CHANNEL,
-        "SLACK_API_URL": slack_server.base_url,
-        "GITHUB_TOKEN": gh.TOKEN,
-        "GITHUB_REPOSITORY": gh.REPOSITORY,
-        "GITHUB_API_URL": github_server.url,
-        "LOGGING_API_ENDPOINT": logging_server.url,
-        "MONITORING_API_ENDPOINT": monitoring_server.address,
-        "SITREP_GITHUB_WRITE_INTERVAL_SECONDS": "0",
-        "SITREP_LEDGER": str(tmp_path / "ledger.json"),
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    reset_runtime()
-    app = create_app(target="handle_alert", source=str(ROOT / "main.py"), signature_type="cloudevent")
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield Function(f"http://127.0.0.1:{server.server_port}/", scenario, slack_server, github_server,
-                       logging_server, monitoring_server)
-    finally:
-        server.shutdown()
-        reset_runtime()
+def function(deployed: Start) -> Function:
+    """The function with the staging outage behind it (tests/harness.py)."""
+    return deployed()
 
 
 def test_first_alert_posts_one_card_and_opens_one_issue(function: Function) -> None:

@@ -37,7 +37,6 @@ from tests.fakes.slack import block_errors, total_block_text_chars
 if TYPE_CHECKING:
     from tests.harness import Start
 
-pytest_plugins = ["tests.harness"]  # the deployed / captured_logs fixtures
 ROOT = Path(__file__).resolve().parent.parent
 DISTINCT_TEMPLATES = 3_000
 SERVICES = 40
