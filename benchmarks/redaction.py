@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._loghub import DATASETS, QUICK_DATASETS, load_dataset, loghub_root
 from functions import redact as redaction
+from functions.redact_rules import RULES
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 MARKER_RE = re.compile(r"\[REDACTED:([a-z_]+)\]")
@@ -95,7 +96,7 @@ def detect_secrets_redactor() -> tuple[Redactor, float] | None:
 
 def ungated_redact(text: str) -> str:
     """Our rules without the trigger gate: every case-insensitive regex over the original text."""
-    for rule in redaction._RULES:
+    for rule in RULES:
         pattern = rule.fallback or rule.pattern
         pieces: list[str] = []
         done = pos = 0

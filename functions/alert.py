@@ -36,8 +36,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from functions.coerce import as_mapping, as_string_map, as_text, valid_text
 from functions.errors import AlertError, excerpt
-from functions.evidence import parse_rfc3339, plausible, valid_text
+from functions.evidence import parse_rfc3339, plausible
 from functions.model import Alert, AlertState, ConditionKind, Severity
 
 MAX_PAYLOAD_BYTES = 1 << 20  # a notification is a few KB; refuse anything over 1 MiB
@@ -115,7 +116,7 @@ def decode_cloudevent_data(data: Mapping[str, Any]) -> tuple[bytes, str, datetim
     else:
         raise AlertError(f"message.data is {type(raw).__name__}, expected base64 text", reason="wrong_type")
     _check_size(len(body), what="message.data")
-    message_id = _text(_first(message, "messageId", "message_id"))
+    message_id = as_text(_first(message, "messageId", "message_id"))
     publish_time = parse_rfc3339(_first(message, "publishTime", "publish_time"))
     return body, message_id, publish_time
 
@@ -159,7 +160,7 @@ def _load(payload: object, *, what: str) -> Mapping[str, Any]:
 def _open_envelope(document: Mapping[str, Any]) -> tuple[Mapping[str, Any], str, datetime | None]:
     """Peel one envelope: CloudEvent -> its data; Pub/Sub message -> the decoded notification."""
     if "specversion" in document:
-        event_id, event_time = _text(document.get("id")), parse_rfc3339(document.get("time"))
+        event_id, event_time = as_text(document.get("id")), parse_rfc3339(document.get("time"))
         if "data_base64" in document and document.get("data") is None:
             raw = document.get("data_base64")
             if not isinstance(raw, str):
@@ -218,31 +219,31 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
         raise AlertError("the incident has an empty incident_id", reason="no_incident_id")
 
     ended_at = _epoch(incident.get("ended_at"))
-    condition = _mapping(incident.get("condition"))
+    condition = as_mapping(incident.get("condition"))
     kind, condition_filter = _condition(condition, incident)
     project_id = _project_id(incident, condition)
-    policy_labels = _string_map(incident.get("policy_user_labels"))
-    user_labels = _string_map(_mapping(incident.get("metadata")).get("user_labels"))
+    policy_labels = as_string_map(incident.get("policy_user_labels"))
+    user_labels = as_string_map(as_mapping(incident.get("metadata")).get("user_labels"))
     documentation = incident.get("documentation")
     return Alert(
         incident_id=incident_id,
         state=_state(incident.get("state"), ended_at),
-        policy_name=_text(incident.get("policy_name")),
-        condition_name=_text(incident.get("condition_name")) or _text(condition.get("displayName")),
+        policy_name=as_text(incident.get("policy_name")),
+        condition_name=as_text(incident.get("condition_name")) or as_text(condition.get("displayName")),
         condition_kind=kind,
         project_id=project_id,
         started_at=_epoch(incident.get("started_at")),
         ended_at=ended_at,
         severity=_severity(incident.get("severity"), documentation),
-        summary=_text(incident.get("summary")),
-        url=_text(incident.get("url")),
+        summary=as_text(incident.get("summary")),
+        url=as_text(incident.get("url")),
         environment=_first_label(policy_labels, user_labels) or project_id,
         services=_services(incident, policy_labels, condition_filter),
-        resource_type=_text(_mapping(incident.get("resource")).get("type")),
+        resource_type=as_text(as_mapping(incident.get("resource")).get("type")),
         condition_filter=condition_filter,
         documentation=_documentation(documentation),
         policy_labels=policy_labels,
-        is_test=_text(document.get("version")).strip().lower() == "test",
+        is_test=as_text(document.get("version")).strip().lower() == "test",
         message_id=message_id,
         published_at=published_at,
         policy_id=_policy_id(condition, incident),
@@ -251,7 +252,7 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
 
 def _policy_id(condition: Mapping[str, Any], incident: Mapping[str, Any]) -> str:
     """projects/P/alertPolicies/ID from the condition's name (or a resource-name policy_name)."""
-    for name in (_text(condition.get("name")), _text(incident.get("policy_name"))):
+    for name in (as_text(condition.get("name")), as_text(incident.get("policy_name"))):
         match = _POLICY_NAME.match(name)
         if match:
             return match.group(0)
@@ -288,10 +289,10 @@ def _epoch(value: object) -> datetime | None:
 
 
 def _severity(value: object, documentation: object) -> Severity:
-    name = _text(value).strip().lower().removeprefix("severity_")
+    name = as_text(value).strip().lower().removeprefix("severity_")
     if name in _SEVERITY_NAMES:
         return _SEVERITY_NAMES[name]
-    subject = _text(_mapping(documentation).get("subject"))
+    subject = as_text(as_mapping(documentation).get("subject"))
     match = _SUBJECT_SEVERITY.match(subject)
     if match and match.group(1).lower() in _SEVERITY_NAMES:
         return _SEVERITY_NAMES[match.group(1).lower()]
@@ -303,13 +304,13 @@ def _condition(condition: Mapping[str, Any], incident: Mapping[str, Any]) -> tup
     for key, kind in _CONDITION_KEYS:
         for spelling in (key, _snake(key)):
             if spelling in condition:
-                body = _mapping(condition[spelling])
-                return kind, _text(body.get("filter")) or _text(body.get("query"))
+                body = as_mapping(condition[spelling])
+                return kind, as_text(body.get("filter")) or as_text(body.get("query"))
     # No condition object (e.g. some PromQL captures): infer from what is there.
-    metric_type = _text(_mapping(incident.get("metric")).get("type"))
+    metric_type = as_text(as_mapping(incident.get("metric")).get("type"))
     if metric_type == "__missing__":
         return ConditionKind.PROMQL, ""
-    if _text(incident.get("summary")).startswith("Log match condition"):
+    if as_text(incident.get("summary")).startswith("Log match condition"):
         return ConditionKind.LOG_MATCH, ""
     if "threshold_value" in incident:
         return ConditionKind.THRESHOLD, ""
@@ -317,13 +318,13 @@ def _condition(condition: Mapping[str, Any], incident: Mapping[str, Any]) -> tup
 
 
 def _project_id(incident: Mapping[str, Any], condition: Mapping[str, Any]) -> str:
-    scoping = _text(incident.get("scoping_project_id")).strip()
+    scoping = as_text(incident.get("scoping_project_id")).strip()
     if scoping:
         return scoping
-    resource_project = _text(_mapping(_mapping(incident.get("resource")).get("labels")).get("project_id")).strip()
+    resource_project = as_text(as_mapping(as_mapping(incident.get("resource")).get("labels")).get("project_id")).strip()
     if resource_project:
         return resource_project
-    for name in (_text(condition.get("name")), _text(incident.get("policy_name"))):
+    for name in (as_text(condition.get("name")), as_text(incident.get("policy_name"))):
         match = _PROJECT_IN_NAME.match(name)
         if match:
             return match.group(1)
@@ -344,8 +345,8 @@ def _first_label(*label_maps: Mapping[str, str]) -> str:
 
 def _services(incident: Mapping[str, Any], policy_labels: Mapping[str, str], condition_filter: str) -> tuple[str, ...]:
     """Services named by the resource, the metric labels, the policy labels and the condition filter."""
-    resource_labels = _string_map(_mapping(incident.get("resource")).get("labels"))
-    metric_labels = _string_map(_mapping(incident.get("metric")).get("labels"))
+    resource_labels = as_string_map(as_mapping(incident.get("resource")).get("labels"))
+    metric_labels = as_string_map(as_mapping(incident.get("metric")).get("labels"))
     found = [
         resource_labels.get("service_name", ""),
         metric_labels.get("service_name", ""),
@@ -372,28 +373,11 @@ def _services(incident: Mapping[str, Any], policy_labels: Mapping[str, str], con
 def _documentation(value: object) -> str:
     if isinstance(value, str):
         return valid_text(value)
-    doc = _mapping(value)
-    return _text(doc.get("content")) or _text(doc.get("subject"))
+    doc = as_mapping(value)
+    return as_text(doc.get("content")) or as_text(doc.get("subject"))
 
 
-# --- small coercions ----------------------------------------------------------------------
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
-def _text(value: object) -> str:
-    """A display string: str as is (lone surrogates replaced), numbers as their text, anything else empty."""
-    if isinstance(value, str):
-        return valid_text(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def _string_map(value: object) -> dict[str, str]:
-    return {valid_text(str(key)): _text(item) for key, item in _mapping(value).items()}
+# --- small helpers ------------------------------------------------------------------------
 
 
 def _first(mapping: Mapping[str, Any], *keys: str) -> Any:

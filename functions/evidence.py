@@ -1,9 +1,8 @@
-"""File-backed evidence: LogEntry exports -> LogRecord, timeSeries.list documents -> counts.
+"""Log evidence: LogEntry exports (files or streams) -> LogRecord, and RFC 3339 timestamps.
 
 Pure: reads only the files it is given. Log exports are streamed, so memory stays
-flat however large the spike's export is (DESIGN §4); metrics documents are small
-and read whole. The per-series logic (`stats_from_series`, `metric_counts_from_series`)
-takes plain `SeriesPoints`, so the live Monitoring adapter can feed it too.
+flat however large the spike's export is (DESIGN §4). `record_from_entry` is shared with
+the live Cloud Logging adapter. Metrics documents are read by `functions.metrics`.
 """
 
 from __future__ import annotations
@@ -11,21 +10,18 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import unquote, urlsplit
 
+from functions.coerce import as_int, as_mapping, as_number, as_text, valid_text
 from functions.errors import EvidenceError
-from functions.model import LogRecord, MetricCount, RequestStats
+from functions.model import LogRecord
 
 DEFAULT_CHUNK_CHARS = 1 << 16
-REQUEST_COUNT_METRIC = "run.googleapis.com/request_count"
-SITREP_METRIC_PREFIX = "logging.googleapis.com/user/sitrep/"
 
 # Incomplete JSON at the end of a chunk fails within this many characters of the
 # end (the longest case is a split surrogate pair escape, 12 characters).
@@ -269,40 +265,40 @@ def record_from_entry(entry: object) -> LogRecord:
     if not isinstance(entry, Mapping):
         text = entry if isinstance(entry, str) else _compact(entry)
         return LogRecord(timestamp=None, severity="DEFAULT", message=valid_text(text))
-    resource = _mapping(entry.get("resource"))
-    resource_labels = _mapping(resource.get("labels"))
-    resource_type = _text(resource.get("type"))
-    labels = _mapping(entry.get("labels"))
-    http = _mapping(entry.get("httpRequest"))
-    status = _int(http.get("status"))
+    resource = as_mapping(entry.get("resource"))
+    resource_labels = as_mapping(resource.get("labels"))
+    resource_type = as_text(resource.get("type"))
+    labels = as_mapping(entry.get("labels"))
+    http = as_mapping(entry.get("httpRequest"))
+    status = as_int(http.get("status"))
     status = status if status is not None and 100 <= status <= 999 else None
-    method = _text(http.get("requestMethod"))
-    url = _text(http.get("requestUrl"))
+    method = as_text(http.get("requestMethod"))
+    url = as_text(http.get("requestUrl"))
 
     message = valid_text(_entry_message(entry))
     if not message and http:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
     service = (
-        _text(resource_labels.get("service_name"))
-        or _text(resource_labels.get("function_name"))
-        or _text(labels.get("service"))
-        or (_text(resource_labels.get("container_name")) if resource_type == "k8s_container" else "")
+        as_text(resource_labels.get("service_name"))
+        or as_text(resource_labels.get("function_name"))
+        or as_text(labels.get("service"))
+        or (as_text(resource_labels.get("container_name")) if resource_type == "k8s_container" else "")
     )
     return LogRecord(
         timestamp=parse_rfc3339(entry.get("timestamp")) or parse_rfc3339(entry.get("receiveTimestamp")),
         severity=_severity(entry.get("severity")),
         message=message,
         service=service,
-        revision=_text(resource_labels.get("revision_name")),
-        log_name=short_log_name(_text(entry.get("logName"))),
+        revision=as_text(resource_labels.get("revision_name")),
+        log_name=short_log_name(as_text(entry.get("logName"))),
         resource_type=resource_type,
         http_status=status,
         http_method=method,
         http_url=url,
         latency_s=_duration_s(http.get("latency")),
-        insert_id=_text(entry.get("insertId")),
-        trace=_text(entry.get("trace")),
+        insert_id=as_text(entry.get("insertId")),
+        trace=as_text(entry.get("trace")),
     )
 
 
@@ -320,11 +316,11 @@ def _entry_message(entry: Mapping[str, Any]) -> str:
     payload = entry.get("jsonPayload")
     if isinstance(payload, Mapping) and payload:
         return _json_payload_message(payload)
-    proto = _mapping(entry.get("protoPayload"))
+    proto = as_mapping(entry.get("protoPayload"))
     if proto:
-        status_message = _text(_mapping(proto.get("status")).get("message"))
+        status_message = as_text(as_mapping(proto.get("status")).get("message"))
         return status_message or " ".join(
-            part for part in (_text(proto.get("methodName")), _text(proto.get("resourceName"))) if part
+            part for part in (as_text(proto.get("methodName")), as_text(proto.get("resourceName"))) if part
         )
     return ""
 
@@ -365,7 +361,7 @@ def _duration_s(value: object) -> float | None:
     elif isinstance(value, (int, float)) and not isinstance(value, bool):
         seconds = float(value)
     elif isinstance(value, Mapping):
-        whole, nanos = _number(value.get("seconds")), _number(value.get("nanos"))
+        whole, nanos = as_number(value.get("seconds")), as_number(value.get("nanos"))
         if whole is None and nanos is None:
             return None
         seconds = (whole or 0) + (nanos or 0) / 1e9
@@ -380,262 +376,7 @@ def _url_path(url: str) -> str:
     return path or "/"
 
 
-# --- metrics ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SeriesPoints:
-    """One time series reduced to what counting needs; built from REST JSON or API objects."""
-
-    metric_type: str
-    metric_labels: Mapping[str, str] = field(default_factory=dict)
-    resource_labels: Mapping[str, str] = field(default_factory=dict)
-    values: tuple[float | int, ...] = ()
-    resource_type: str = ""
-
-
-def series_from_document(document: object) -> Iterator[SeriesPoints]:
-    """Yield the series of a `timeSeries.list` response, an array of them, or bare TimeSeries.
-
-    Reads REST JSON and the snake_case dicts of proto-plus `TimeSeries.to_dict`, so the
-    live Monitoring adapter can feed API objects through the same code. Values:
-    int64Value (a JSON string such as "42", or a number), doubleValue, boolValue
-    (as 0/1) and distributionValue.count; other points are skipped.
-    """
-    if isinstance(document, list):
-        for item in document:
-            yield from series_from_document(item)
-        return
-    if not isinstance(document, Mapping):
-        return
-    if "timeSeries" in document or "time_series" in document:
-        series_list = document.get("timeSeries", document.get("time_series"))
-        for series in series_list if isinstance(series_list, list) else ():
-            yield from series_from_document(series)
-        return
-    if "metric" not in document and "points" not in document:
-        return
-    metric = _mapping(document.get("metric"))
-    resource = _mapping(document.get("resource"))
-    points = document.get("points")
-    values = tuple(
-        value
-        for point in (points if isinstance(points, list) else ())
-        if isinstance(point, Mapping) and (value := _typed_value(_mapping(point.get("value")))) is not None
-    )
-    yield SeriesPoints(
-        metric_type=_text(metric.get("type")),
-        metric_labels=_string_map(metric.get("labels")),
-        resource_labels=_string_map(resource.get("labels")),
-        values=values,
-        resource_type=_text(resource.get("type")),
-    )
-
-
-def load_time_series(path: Path | str) -> list[SeriesPoints]:
-    """Read a metrics file (`timeSeries.list` response or an array of them) into SeriesPoints."""
-    name = str(path)
-    try:
-        with open(path, encoding="utf-8-sig") as stream:
-            document = json.load(stream)
-    except OSError as exc:
-        raise EvidenceError(name, f"cannot read: {exc.strerror or exc}") from None
-    except UnicodeDecodeError as exc:
-        raise EvidenceError(name, f"not UTF-8 text ({exc.reason})") from None
-    except json.JSONDecodeError as exc:
-        raise EvidenceError(name, f"line {exc.lineno} col {exc.colno}: {exc.msg}") from None
-    if not isinstance(document, (list, dict)):
-        found = type(document).__name__
-        raise EvidenceError(name, f"expected a timeSeries.list response (an object or an array), found JSON {found}")
-    return list(series_from_document(document))
-
-
-def response_class(status: int) -> str:
-    """500 -> '5xx'."""
-    return f"{status // 100}xx"
-
-
-def stats_from_series(
-    series: Iterable[SeriesPoints], *, metric_type: str = REQUEST_COUNT_METRIC
-) -> dict[str, RequestStats]:
-    """Sum request-count series per service: by response class, by status, and per revision.
-
-    The class comes from the `response_code_class` label, else from `response_code`,
-    else "unknown". Series without a service name are skipped: they cannot be attributed.
-    """
-    by_class: dict[str, Counter[str]] = defaultdict(Counter)
-    by_status: dict[str, Counter[int]] = defaultdict(Counter)
-    rev_5xx: dict[str, Counter[str]] = defaultdict(Counter)
-    rev_total: dict[str, Counter[str]] = defaultdict(Counter)
-    for item in series:
-        if item.metric_type != metric_type:
-            continue
-        service = item.resource_labels.get("service_name") or item.metric_labels.get("service_name") or ""
-        if not service:
-            continue
-        count = round(sum(item.values))
-        code = _int(item.metric_labels.get("response_code"))
-        klass = item.metric_labels.get("response_code_class") or (response_class(code) if code else "unknown")
-        by_class[service][klass] += count
-        if code:
-            by_status[service][code] += count
-        revision = item.resource_labels.get("revision_name", "")
-        if revision:
-            rev_total[service][revision] += count
-            if klass == "5xx":
-                rev_5xx[service][revision] += count
-    return {
-        service: RequestStats(
-            service=service,
-            by_class=dict(classes),
-            source="metrics",
-            by_revision_5xx=dict(rev_5xx[service]),
-            by_revision_total=dict(rev_total[service]),
-            by_status=dict(by_status[service]),
-        )
-        for service, classes in by_class.items()
-    }
-
-
-def load_request_stats(path: Path | str) -> dict[str, RequestStats]:
-    """Request stats per service from a metrics file (`run.googleapis.com/request_count`)."""
-    return stats_from_series(load_time_series(path))
-
-
-def request_stats_from_records(records: Iterable[LogRecord]) -> dict[str, RequestStats]:
-    """Request stats per service from request logs, when no metrics are available (source="logs")."""
-    by_class: dict[str, Counter[str]] = defaultdict(Counter)
-    by_status: dict[str, Counter[int]] = defaultdict(Counter)
-    rev_5xx: dict[str, Counter[str]] = defaultdict(Counter)
-    rev_total: dict[str, Counter[str]] = defaultdict(Counter)
-    for record in records:
-        if record.http_status is None or not record.service:
-            continue
-        klass = response_class(record.http_status)
-        by_class[record.service][klass] += 1
-        by_status[record.service][record.http_status] += 1
-        if record.revision:
-            rev_total[record.service][record.revision] += 1
-            if klass == "5xx":
-                rev_5xx[record.service][record.revision] += 1
-    return {
-        service: RequestStats(
-            service=service,
-            by_class=dict(classes),
-            source="logs",
-            by_revision_5xx=dict(rev_5xx[service]),
-            by_revision_total=dict(rev_total[service]),
-            by_status=dict(by_status[service]),
-        )
-        for service, classes in by_class.items()
-    }
-
-
-def metric_counts_from_series(
-    series: Iterable[SeriesPoints], *, prefix: str = SITREP_METRIC_PREFIX
-) -> tuple[MetricCount, ...]:
-    """Exact counts of sitrep's log-based metrics (`<prefix><signature-id>`), per signature and service.
-
-    Sorted by count (largest first), then signature and service, so output is stable.
-    """
-    totals: Counter[tuple[str, str]] = Counter()
-    for item in series:
-        if not item.metric_type.startswith(prefix) or len(item.metric_type) == len(prefix):
-            continue
-        signature = item.metric_type[len(prefix) :]
-        service = item.resource_labels.get("service_name") or item.metric_labels.get("service_name") or ""
-        totals[(signature, service)] += round(sum(item.values))
-    ordered = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(MetricCount(signature=sig, service=svc, count=count) for (sig, svc), count in ordered)
-
-
-def load_metric_counts(path: Path | str, *, prefix: str = SITREP_METRIC_PREFIX) -> tuple[MetricCount, ...]:
-    """Signature counts from a metrics file holding sitrep's log-based metric series."""
-    return metric_counts_from_series(load_time_series(path), prefix=prefix)
-
-
-def _typed_value(value: Mapping[str, Any]) -> float | int | None:
-    """A TypedValue in REST JSON (camelCase) or proto-plus `to_dict` (snake_case) spelling."""
-    for camel, snake in (("int64Value", "int64_value"), ("doubleValue", "double_value")):
-        for key in (camel, snake):
-            if key in value:
-                number = _int(value[key]) if camel == "int64Value" else _number(value[key])
-                return number if number is not None and math.isfinite(number) else None
-    for key in ("boolValue", "bool_value"):
-        if key in value:
-            return int(value[key] is True)
-    for key in ("distributionValue", "distribution_value"):
-        if key in value:
-            return _int(_mapping(value[key]).get("count"))
-    return None
-
-
-# --- small coercions -----------------------------------------------------------------------
-
-
-def _mapping(value: object) -> Mapping[str, Any]:
-    if type(value) is dict:  # the common case, without the slower ABC check
-        return value
-    return value if isinstance(value, Mapping) else {}
-
-
-def valid_text(text: str) -> str:
-    """`text` with any lone surrogate replaced by U+FFFD, so it can be encoded as UTF-8.
-
-    JSON may escape a lone surrogate ("\\ud800") and Python decodes it as is; every consumer
-    that encodes (RE2, URLs, the Slack and GitHub clients, the ledger file) would then raise.
-    """
-    if text.isascii():  # O(1) in CPython: the common case costs nothing
-        return text
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
-    return text
-
-
-def _text(value: object) -> str:
-    """A display string: str as is (made encodable), numbers as their text, anything else empty."""
-    if isinstance(value, str):
-        return valid_text(value)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return str(value)
-    return ""
-
-
-def _string_map(value: object) -> dict[str, str]:
-    return {str(k): _text(v) for k, v in _mapping(value).items()}
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _int(value: object) -> int | None:
-    """An int from an int, an integral float, or a decimal string ("42", int64 JSON)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str):
-        try:
-            return int(value.strip())
-        except ValueError:
-            number = _number(value)
-            return int(number) if number is not None and number.is_integer() else None
-    return None
-
+# --- payload text -------------------------------------------------------------------------
 
 TOO_DEEP = "<JSON nested too deep to show>"
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from functions.alert import parse_alert
 from functions.errors import AlertError, InputError
-from functions.evidence import iter_records, load_time_series, metric_counts_from_series, stats_from_series
+from functions.evidence import iter_records
+from functions.metrics import load_time_series, metric_counts_from_series, stats_from_series
 from functions.model import Alert, Card, Evidence, Incident, LogRecord, MetricCount, RequestStats
 from functions.settings import Settings
 

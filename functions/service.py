@@ -32,6 +32,8 @@ from functions.lifecycle import (
 )
 from functions.model import Alert, Card, Evidence, Incident, IncidentStatus, LogRecord, MetricCount, RequestStats
 from functions.pipeline import AnalysisSettings, ClassifierPort, Knowledge, MinerPort, analyse
+from functions.sources.cloud_logging import LogSample
+from functions.sources.cloud_monitoring import MetricsResult
 
 log = logging.getLogger("sitrep")
 
@@ -41,11 +43,15 @@ SLACK_LOOKBACK = timedelta(hours=6)
 
 
 class LogSource(Protocol):
-    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> Any: ...
+    """A bounded sample of the window's logs (functions.sources.cloud_logging)."""
+
+    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> LogSample: ...
 
 
 class MetricSource(Protocol):
-    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> Any: ...
+    """Request and signature counts of the window; never raises (functions.sources.cloud_monitoring)."""
+
+    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> MetricsResult: ...
 
 
 @dataclass
@@ -128,21 +134,21 @@ class IncidentService:
 
     # --- ledger -----------------------------------------------------------------------------
 
-    def _load(self, key: str, now: datetime) -> tuple[LedgerEntry | None, int | None, str]:
-        """The entry, the tracking issue number holding it (if any), and that issue's state."""
+    def _load(self, key: str, now: datetime) -> tuple[LedgerEntry | None, str]:
+        """The entry, and the state ("open"/"closed") of the tracking issue holding it, if any."""
         tracker, ledger = self._adapters.tracker, self._adapters.ledger
         if tracker is not None:
             issue = tracker.find(key, closed_since=now - self._regression)
             if issue is None:
-                return None, None, ""
+                return None, ""
             entry = entry_from_json(issue.ledger) if issue.ledger else None
             if entry is not None and entry.github.ref != str(issue.number):
                 entry = replace(entry, github=replace(entry.github, ref=str(issue.number)))
-            return entry, issue.number, issue.state
+            return entry, issue.state
         if ledger is not None:
             raw = ledger.load(key)
-            return (entry_from_json(raw) if raw else None), None, ""
-        return None, None, ""
+            return (entry_from_json(raw) if raw else None), ""
+        return None, ""
 
     # --- evidence ---------------------------------------------------------------------------
 
@@ -212,15 +218,8 @@ class IncidentService:
         key = incident_key(alert)
         with self._lock(key):
             outcome = self._handle_locked(alert, key, now, records, evidence)
-        transient = [e for e in outcome.errors if e.retryable]
-        if transient and raise_transient:
-            first = transient[0]
-            raise TransientDeliveryError(
-                f"{len(transient)} surface(s) failed transiently ({'; '.join(str(e) for e in transient)}); "
-                "the redelivery retries only those",
-                surface=first.surface,
-                retry_after=first.retry_after,
-            )
+        if raise_transient:
+            _raise_if_transient(outcome)
         return outcome
 
     def _handle_locked(
@@ -236,13 +235,13 @@ class IncidentService:
             raise PermanentDeliveryError("the alert carries no time and none was given", surface="ledger")
         ledger_error: DeliveryError | None = None
         try:
-            entry, issue_number, issue_state = self._load(key, clock)
+            entry, issue_state = self._load(key, clock)
         except DeliveryError as exc:
             if self._adapters.chat is None:
                 raise
             # Fan-out: GitHub (the ledger) failing must not keep the card from Slack, which finds its
             # own earlier card by message metadata; GitHub is retried on redelivery if worth it.
-            ledger_error, entry, issue_number, issue_state = exc, None, None, ""
+            ledger_error, entry, issue_state = exc, None, ""
         transition, updated = apply_alert(entry, alert, key, clock, self._regression)
         outcome = Outcome(key=key, transition=transition)
         if ledger_error is not None:
@@ -254,7 +253,7 @@ class IncidentService:
         if transition is Transition.DUPLICATE and self._all_delivered(updated):
             return outcome
         return self.refresh(updated, alert, clock if now else None, outcome, records, evidence,
-                            issue_number=issue_number, issue_state=issue_state, previous=entry)
+                            issue_state=issue_state)
 
     def _enabled(self) -> dict[str, bool]:
         return {"slack": self._adapters.chat is not None, "github": self._adapters.tracker is not None}
@@ -287,22 +286,16 @@ class IncidentService:
         update are retried; None is returned when there was nothing to deliver.
         """
         with self._lock(key):
-            entry, issue_number, issue_state = self._load(key, now)
+            entry, issue_state = self._load(key, now)
             decided = change(entry)
             if decided is None:
                 if entry is None or self._all_delivered(entry):
                     return None
                 decided = EntryChange(entry)
             outcome = Outcome(key=key, transition=Transition.UPDATED)
-            outcome = self.refresh(decided.entry, None, now, outcome, issue_number=issue_number,
-                                   issue_state=issue_state, previous=entry, notes=decided.notes)
-        transient = [e for e in outcome.errors if e.retryable]
-        if transient and raise_transient:
-            raise TransientDeliveryError(
-                f"{len(transient)} surface(s) failed transiently ({', '.join(e.surface for e in transient)})",
-                surface=transient[0].surface,
-                retry_after=transient[0].retry_after,
-            )
+            outcome = self.refresh(decided.entry, None, now, outcome, issue_state=issue_state, notes=decided.notes)
+        if raise_transient:
+            _raise_if_transient(outcome)
         return outcome
 
     def refresh(
@@ -314,9 +307,7 @@ class IncidentService:
         records: Iterable[LogRecord] | None = None,
         evidence: Evidence | None = None,
         *,
-        issue_number: int | None = None,
         issue_state: str = "",
-        previous: LedgerEntry | None = None,
         notes: Sequence[str] = (),
     ) -> Outcome:
         """Re-analyse the incident's window and deliver what changed (also used by Slack's Refresh).
@@ -357,7 +348,7 @@ class IncidentService:
         # The snapshot is recorded before delivering: the tracking issue's body stores the entry as it is
         # delivered, and a lagging snapshot there made every later update re-announce the same changes.
         entry = replace(entry, snapshot=snapshot_of(card))
-        entry = self._deliver(entry, card, changes, outcome, issue_number, issue_state, previous)
+        entry = self._deliver(entry, card, changes, outcome, issue_state)
         self._save(entry, card, outcome)
         for error in outcome.errors:
             if error.retryable:
@@ -377,9 +368,7 @@ class IncidentService:
         card: Card,
         changes: list[str],
         outcome: Outcome,
-        issue_number: int | None,
         issue_state: str,
-        previous: LedgerEntry | None,
     ) -> LedgerEntry:
         chat, tracker = self._adapters.chat, self._adapters.tracker
         if chat is not None:
@@ -486,6 +475,18 @@ class IncidentService:
                 self._adapters.ledger.save(entry.key, entry_to_json(entry))
             except DeliveryError as exc:
                 outcome.errors.append(exc)
+
+
+def _raise_if_transient(outcome: Outcome) -> None:
+    """Ask Pub/Sub to redeliver when a surface failed in a way worth retrying (what succeeded is recorded)."""
+    transient = [e for e in outcome.errors if e.retryable]
+    if transient:
+        raise TransientDeliveryError(
+            f"{len(transient)} surface(s) failed transiently ({'; '.join(str(e) for e in transient)}); "
+            "the redelivery retries only those",
+            surface=transient[0].surface,
+            retry_after=transient[0].retry_after,
+        )
 
 
 def _alert_from_entry(entry: LedgerEntry) -> Alert:

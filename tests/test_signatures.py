@@ -16,20 +16,22 @@ from functions.model import Category, Priority, Severity
 from functions.signatures import (
     DEFAULT_PATH,
     ENTITY_NAMES,
-    GENERATED_BY,
-    TERRAFORM_JSON_PATH,
     Signature,
     SignatureError,
     Template,
     causal_graph,
-    check_terraform_json,
-    filter_regex,
     load_signatures,
     log_severity_rank,
-    logging_string,
-    main,
     parse_signatures,
     render_template,
+)
+from functions.signatures_terraform import (
+    GENERATED_BY,
+    TERRAFORM_JSON_PATH,
+    check_terraform_json,
+    filter_regex,
+    logging_string,
+    main,
     render_terraform_json,
     terraform_export,
 )

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from functions.evidence import (
+from functions.metrics import (
     REQUEST_COUNT_METRIC,
     SITREP_METRIC_PREFIX,
     SeriesPoints,
