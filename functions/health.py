@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from functions.model import Category, Failure, Health, RequestStats, ServiceHealth, Severity
 
+# 429 is the service refusing work (max instances reached, a dependency's quota or rate limit
+# passed on), not a client mistake: for health it counts as a failed request, like a 5xx.
+THROTTLED_STATUS = 429
+
 
 @dataclass(frozen=True)
 class HealthThresholds:
@@ -77,18 +81,23 @@ def judge_service(
     if stats is not None and has_traffic:
         n5 = stats.by_class.get("5xx", 0)
         n4 = stats.by_class.get("4xx", 0)
+        n429 = stats.by_status.get(THROTTLED_STATUS, 0)
         ratio_4xx = stats.ratio("4xx")
+        ratio_429 = n429 / requests
+        ratio_failed = ratio_5xx + ratio_429
         source = "" if stats.source == "metrics" else " in logs"
-        if ratio_5xx >= thresholds.failing_5xx_ratio:
+        if ratio_failed >= thresholds.failing_5xx_ratio:
             status = Health.FAILING
-        elif ratio_5xx >= thresholds.degraded_5xx_ratio or ratio_4xx >= thresholds.degraded_4xx_ratio:
+        elif ratio_failed >= thresholds.degraded_5xx_ratio or ratio_4xx >= thresholds.degraded_4xx_ratio:
             status = Health.DEGRADED
         else:
             status = Health.HEALTHY
         if n5:
             top = _top_statuses(stats, 500, 599)
             reasons.append(f"{_pct(ratio_5xx)} 5xx ({n5}/{requests} requests{source}{'; ' + top if top else ''})")
-        if ratio_4xx >= thresholds.degraded_4xx_ratio:
+        if n429 and ratio_429 >= thresholds.degraded_5xx_ratio:
+            reasons.append(f"{_pct(ratio_429)} 429 throttled ({n429}/{requests} requests{source})")
+        if ratio_4xx >= thresholds.degraded_4xx_ratio and n4 > n429:
             top = _top_statuses(stats, 400, 499)
             reasons.append(f"{_pct(ratio_4xx)} 4xx ({n4}/{requests} requests{source}{'; ' + top if top else ''})")
         if not reasons:

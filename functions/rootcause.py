@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from functions.model import Action, Category, Failure, Priority, RootCause, ServiceHealth, Severity
+from functions.model import Action, Category, Failure, Health, Priority, RootCause, ServiceHealth, Severity
 
 # Categories that never explain anything else, nor stand as a root themselves.
 _NOT_CAUSAL = frozenset({Category.NOISE, Category.UNKNOWN})
@@ -23,6 +23,12 @@ _REACHES_OTHERS = frozenset(
 )
 _REVISION_NUMBER = re.compile(r"-(\d{3,6})-[a-z0-9]{2,4}$")
 _MAX_CHAIN = 6
+# How badly a root's service is hurt, worst first: among equally severe roots, the one behind a
+# FAILING service leads the card even when a DEGRADED service's root logged more lines.
+_IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health.HEALTHY: 3}
+# A second root in a service whose leading root logged at least 1/MINOR_SHARE times more is
+# background (a few slow calls beside an outage), shown as contributing rather than as a root.
+MINOR_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -183,6 +189,13 @@ def _rank_key(node: _Node) -> tuple[int, int, float]:
     return (node.failure.severity.rank, -node.count, _epoch(node.failure.first_seen))
 
 
+def _impact_key(cause: RootCause, health: Mapping[str, ServiceHealth]) -> tuple[int, int, int, float]:
+    """Final order of merged roots: severity, then how hurt the service is, then lines, then onset."""
+    judged = health.get(cause.service)
+    impact = _IMPACT_RANK[judged.status] if judged is not None else _IMPACT_RANK[Health.UNKNOWN]
+    return (cause.severity.rank, impact, -cause.count, _epoch(cause.first_seen))
+
+
 def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[int]]) -> list[int]:
     """The downstream path from a root that explains the most: longest, then most lines."""
     best: list[int] = [start]
@@ -338,12 +351,33 @@ def diagnose(
         )
     causes.sort(key=lambda item: item[0])
     ranked = _merge_same_kind([cause for _, cause in causes])
-    primary = tuple(c for c in ranked if c.severity in (Severity.CRITICAL, Severity.ERROR))
+    # Merging sums counts, so rank the primary roots again, now also by the harm done to their service.
+    primary = tuple(
+        sorted(
+            (c for c in ranked if c.severity in (Severity.CRITICAL, Severity.ERROR)),
+            key=lambda cause: _impact_key(cause, health_by_service),
+        )
+    )
     contributing = tuple(c for c in ranked if c not in primary)
+    primary, minor = _split_minor(primary)
+    contributing = (*contributing, *minor)
     if not primary:
         primary, contributing = contributing, ()
     actions = _actions(primary, contributing, failures, info, region)
     return Diagnosis(primary, contributing, actions, explained)
+
+
+def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tuple[RootCause, ...]]:
+    """(roots, minor roots): a root dwarfed by a higher-ranked root of the same service is minor."""
+    kept: list[RootCause] = []
+    minor: list[RootCause] = []
+    for cause in ranked:
+        lead = next((k for k in kept if k.service == cause.service), None)
+        if lead is not None and cause.count <= lead.count * MINOR_SHARE:
+            minor.append(cause)
+        else:
+            kept.append(cause)
+    return tuple(kept), tuple(minor)
 
 
 def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
@@ -408,6 +442,10 @@ def _actions(
             if priority is Priority.P0:
                 priority = Priority.P1  # a warning-level contributor never outranks the roots
             add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category, cause.signature)
+    # A failure of the same kind as a root (category and service) is part of that problem: fill its
+    # action with what the root knows too, so one piece of advice is not given twice, once without
+    # the entity (e.g. the memory limit named only by a sibling line).
+    known = {(c.category, c.service): c.entities for c in (*primary, *contributing)}
     rest = sorted(
         (f for f in failures if f.category is not Category.UNKNOWN),
         key=lambda f: (f.severity.rank, -f.count),
@@ -420,6 +458,7 @@ def _actions(
         if priority is Priority.P0:
             priority = Priority.P1  # only roots carry P0: fixing a symptom first wastes the first minutes
         service = failure.services[0] if failure.services else ""
-        add(priority, fill_action(sig.action_text, failure.entities, service), failure.category, failure.signature)
+        entities = {**known.get((failure.category, service), {}), **failure.entities}
+        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature)
     order = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
     return tuple(sorted(actions, key=lambda a: order[a.priority]))

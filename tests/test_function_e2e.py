@@ -15,7 +15,7 @@ import pytest
 
 from tests.fakes import slack as sl
 from tests.harness import Function, Start
-from tests.scenario import binary_cloudevent, pubsub_data
+from tests.scenario import binary_cloudevent, pubsub_data, staging
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -184,3 +184,26 @@ def test_exact_counts_from_log_based_metrics_reach_the_card(function: Function) 
     assert "container exited with code 3 (×500)" in issue["body"]  # not the 34 lines of the log sample
     [call] = [c for c in function.monitoring.requests_to("ListTimeSeries") if "starts_with" in c.request.filter]
     assert "logging.googleapis.com/user/sitrep/" in call.request.filter
+
+
+def test_plain_text_failures_logged_without_severity_are_read(deployed: Start) -> None:
+    """Cloud Run gives plain stdout lines severity DEFAULT; a Spring error there is still evidence."""
+    from datetime import timedelta
+
+    from tests.fakes.cloud_logging import log_entry
+
+    now = datetime.now(timezone.utc)
+    stamp = (now - timedelta(minutes=3)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    spring = log_entry(
+        "2025-09-16 01:20:00.000 ERROR 1 --- [nio-8080-exec-3] o.h.engine.jdbc.spi.SqlExceptionHelper : "
+        "HikariPool-1 - Connection is not available, request timed out after 30000ms.",
+        service="orders", severity="DEFAULT", timestamp=stamp, log="run.googleapis.com%2Fstdout",
+    )
+    chatter = log_entry("GET /healthz ok", service="orders", severity="DEFAULT", timestamp=stamp,
+                        log="run.googleapis.com%2Fstdout")
+    function = deployed(entries=[*staging().entries, spring, chatter])
+    assert function.send(function.scenario.notification()) == 200
+    [issue] = function.tracking_issues()
+    orders = [line for line in issue["body"].splitlines() if "orders" in line]
+    assert any("pool" in line.lower() for line in orders), orders
+    assert "healthz ok" not in issue["body"]

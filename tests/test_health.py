@@ -83,3 +83,20 @@ def test_unclassified_error_lines_still_count_as_errors() -> None:
     judged = judge_service("worker", None, (unknown,), T)
     assert judged.status is Health.DEGRADED
     assert "75 error logs, no request data" in judged.reasons
+
+
+@pytest.mark.parametrize(
+    ("by_status", "expected", "reason_part"),
+    [
+        ({200: 88, 429: 12}, Health.DEGRADED, "12% 429 throttled (12/100 requests)"),
+        ({200: 40, 429: 35, 503: 25}, Health.FAILING, "35% 429 throttled"),
+        ({200: 88, 404: 12}, Health.HEALTHY, "0% 5xx of 100 requests"),  # a 404 is the client's mistake
+    ],
+)
+def test_throttled_requests_count_as_failed(by_status: dict[int, int], expected: Health, reason_part: str) -> None:
+    by_class: dict[str, int] = {}
+    for code, n in by_status.items():
+        by_class[f"{code // 100}xx"] = by_class.get(f"{code // 100}xx", 0) + n
+    judged = judge_service("svc", RequestStats("svc", by_class=by_class, source="metrics", by_status=by_status), (), T)
+    assert judged.status is expected
+    assert any(reason_part in r for r in judged.reasons), judged.reasons

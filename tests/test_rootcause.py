@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functions.model import Category, Priority, Severity
+from functions.model import Category, Health, Priority, ServiceHealth, Severity
 from functions.rootcause import RevisionTraffic, SignatureInfo, detect_bad_deploy, diagnose, fill_action
 from tests.builders import failure
 
@@ -129,3 +129,63 @@ def test_no_bad_deploy_when_previous_revision_also_failed() -> None:
 
 def test_fill_action_leaves_unknown_placeholders_visible() -> None:
     assert fill_action("Set {env_var} on {service}", {}, "auth") == "Set <env_var> on auth"
+
+
+# ---------------------------------------------------------------- ranking by harm, minor roots, one advice
+
+RAISE_MEMORY = "Raise the memory limit above {memory_limit}"
+OUTAGE_INFO = {
+    "oom-killed": SignatureInfo(frozenset({C.APPLICATION}), Priority.P0, RAISE_MEMORY),
+    "memory-limit": SignatureInfo(frozenset({C.APPLICATION}), Priority.P0, RAISE_MEMORY),
+    "redis-refused": SignatureInfo(frozenset({C.APPLICATION}), Priority.P0, "Check Redis at {host}"),
+    "cert-expired": SignatureInfo(frozenset({C.APPLICATION}), Priority.P0, "Renew the certificate of {host}"),
+    "slow-upstream": SignatureInfo(frozenset({C.TIMEOUT}), Priority.P1, "Check {host}"),
+}
+
+
+def judged(service: str, status: Health) -> ServiceHealth:
+    return ServiceHealth(service, status, (f"{service} is {status.value}",))
+
+
+def oom_and_redis() -> list:
+    return [
+        failure("oom-killed", C.RESOURCE_EXHAUSTION, 30, "checkout", severity=Severity.CRITICAL, first=10),
+        failure("memory-limit", C.RESOURCE_EXHAUSTION, 20, "checkout", severity=Severity.CRITICAL, first=10,
+                entities={"memory_limit": ("1024 MiB",)}),
+        failure("redis-refused", C.DATABASE, 45, "cart", severity=Severity.CRITICAL, first=15,
+                entities={"host": ("10.0.0.5:6379",)}),
+    ]
+
+
+def test_among_equally_severe_roots_the_one_behind_a_failing_service_leads() -> None:
+    health = [judged("checkout", Health.FAILING), judged("cart", Health.DEGRADED)]
+    roots = diagnose(oom_and_redis(), OUTAGE_INFO, health).root_causes
+    assert [(r.category, r.service) for r in roots] == [(C.RESOURCE_EXHAUSTION, "checkout"), (C.DATABASE, "cart")]
+
+
+def test_roots_of_equally_hurt_services_rank_by_their_merged_counts() -> None:
+    health = [judged("checkout", Health.FAILING), judged("cart", Health.FAILING)]
+    roots = diagnose(oom_and_redis(), OUTAGE_INFO, health).root_causes
+    assert [(r.service, r.count) for r in roots] == [("checkout", 50), ("cart", 45)]  # 30 + 20 merged beat 45
+
+
+def test_one_piece_of_advice_per_problem_with_the_entity_a_sibling_line_named() -> None:
+    actions = diagnose(oom_and_redis(), OUTAGE_INFO).actions
+    memory = [a.text for a in actions if "memory limit" in a.text]
+    assert memory == ["Raise the memory limit above 1024 MiB"]
+
+
+def test_a_root_dwarfed_by_another_in_its_own_service_is_contributing() -> None:
+    failures = [
+        failure("cert-expired", C.TLS, 100, "api-gateway", severity=Severity.CRITICAL, first=15,
+                entities={"host": ("billing.internal",)}),
+        failure("slow-upstream", C.NETWORK, 3, "api-gateway", first=7, entities={"host": ("search.internal",)}),
+        failure("redis-refused", C.DATABASE, 3, "cart", severity=Severity.CRITICAL, first=15),
+    ]
+    diagnosis = diagnose(failures, OUTAGE_INFO)
+    assert [(r.signature, r.service) for r in diagnosis.root_causes] == [
+        ("cert-expired", "api-gateway"),
+        ("redis-refused", "cart"),  # small, but alone in its service: still a root
+    ]
+    assert [r.signature for r in diagnosis.contributing] == ["slow-upstream"]
+    assert all(a.priority is not Priority.P0 for a in diagnosis.actions if a.signature == "slow-upstream")

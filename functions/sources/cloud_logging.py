@@ -17,6 +17,12 @@ from functions.evidence import record_from_entry
 from functions.model import LogRecord
 
 RESOURCE_TYPE = "cloud_run_revision"
+# Cloud Run gives plain-text stdout/stderr lines severity DEFAULT (a Spring "ERROR ... Application run failed"
+# on stdout, V8's "FATAL ERROR" on stderr): those that read like a failure are evidence too.
+FAILURE_WORDS_RE = (
+    r"(?i)(error|exception|fatal|panic|traceback|fail|refused|timed? ?out|killed|denied|unavailable|"
+    r"cannot|could not|unable|exceeded|exhausted)"
+)
 MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (reference §2.3)
 
 
@@ -35,7 +41,8 @@ def build_filter(services: Sequence[str], start: datetime, end: datetime, min_se
     if names:
         ors = " OR ".join(f"resource.labels.service_name={_quote(s)}" for s in names)
         parts.append(f"({ors})")
-    parts.append(f"severity>={min_severity}")
+    text_failure = f'textPayload=~"{FAILURE_WORDS_RE}" OR jsonPayload.message=~"{FAILURE_WORDS_RE}"'
+    parts.append(f"(severity>={min_severity} OR (severity=DEFAULT AND ({text_failure})))")
     parts.append(f'timestamp>="{_rfc3339(start)}"')
     parts.append(f'timestamp<="{_rfc3339(end)}"')
     query = " AND ".join(parts)
