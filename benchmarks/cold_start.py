@@ -46,12 +46,12 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.fakes import RecordedRequest, Response
-from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake
 from tests.fakes.cloud_monitoring import MonitoringFake
 from tests.fakes.github import GitHubFake
 from tests.fakes.slack import SlackFake
+from tests.harness import function_env
 from tests.scenario import binary_cloudevent, pubsub_data, staging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -227,16 +227,7 @@ def first_alert(workdir: Path, *, importtime: bool = False) -> dict[str, Any]:
         port = _free_port()
         env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GITHUB_", "SITREP_"))},
-            "SLACK_BOT_TOKEN": sl.BOT_TOKEN,
-            "SLACK_CHANNEL": sl.CHANNEL,
-            "SLACK_API_URL": slack.base_url,
-            "GITHUB_TOKEN": gh.TOKEN,
-            "GITHUB_REPOSITORY": gh.REPOSITORY,
-            "GITHUB_API_URL": github.url,
-            "LOGGING_API_ENDPOINT": logs.url,
-            "MONITORING_API_ENDPOINT": monitoring.address,
-            "SITREP_GITHUB_WRITE_INTERVAL_SECONDS": "0",
-            "SITREP_LEDGER": str(workdir / f"ledger-{port}.json"),
+            **function_env(slack, github, logs, monitoring, workdir / f"ledger-{port}.json"),
         }
         argv = [str(FUNCTIONS_FRAMEWORK), "--target", "handle_alert", "--source", "main.py",
                 "--signature-type", "cloudevent", "--host", "127.0.0.1", "--port", str(port)]
