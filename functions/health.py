@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -62,6 +63,32 @@ def _error_findings(failures: Iterable[Failure], service: str) -> tuple[int, int
     return errors, warnings
 
 
+_REVISION_NUMBER = re.compile(r"-(\d{3,6})-[a-z0-9]{2,4}$")
+
+
+def revision_number(revision: str) -> int:
+    """Cloud Run's revision sequence number (backend-00742-b95 → 742), -1 when the name has none."""
+    match = _REVISION_NUMBER.search(revision)
+    return int(match.group(1)) if match else -1
+
+
+def _newest_revision_failing(stats: RequestStats, thresholds: HealthThresholds) -> str | None:
+    """A reason when the newest of several serving revisions is failing on its own.
+
+    A deploy late in the window is diluted by the good traffic before it: the service's whole-window
+    ratio may say DEGRADED while everything the newest revision served fails.
+    """
+    revisions = sorted((r for r in stats.by_revision_total if revision_number(r) >= 0), key=revision_number)
+    if len(revisions) < 2:
+        return None
+    newest = revisions[-1]
+    total = stats.by_revision_total[newest]
+    failed = stats.by_revision_5xx.get(newest, 0)
+    if total < thresholds.min_requests or failed / total < thresholds.failing_5xx_ratio:
+        return None
+    return f"newest revision {newest}: {_pct(failed / total)} 5xx ({failed}/{total} requests)"
+
+
 def judge_service(
     service: str,
     stats: RequestStats | None,
@@ -102,6 +129,10 @@ def judge_service(
             reasons.append(f"{_pct(ratio_4xx)} 4xx ({n4}/{requests} requests{source}{'; ' + top if top else ''})")
         if not reasons:
             reasons.append(f"{_pct(ratio_5xx)} 5xx of {requests} requests{source}")
+        newest_failing = _newest_revision_failing(stats, thresholds)
+        if newest_failing:
+            reasons.insert(0, newest_failing)
+            status = Health.FAILING
     if failed_starts:
         reasons.append(f"{failed_starts} failed start{'s' if failed_starts != 1 else ''}")
         if failed_starts >= thresholds.failing_failed_starts and (not has_traffic or ratio_5xx > 0):

@@ -8,11 +8,11 @@ upstream explains; noise never causes anything and is never a root.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from functions.health import revision_number
 from functions.model import Action, Category, Failure, Health, Priority, RootCause, ServiceHealth, Severity
 
 # Categories that never explain anything else, nor stand as a root themselves.
@@ -21,7 +21,6 @@ _NOT_CAUSAL = frozenset({Category.NOISE, Category.UNKNOWN})
 _REACHES_OTHERS = frozenset(
     {Category.NETWORK, Category.TIMEOUT, Category.WEBSOCKET, Category.AUTH, Category.TLS, Category.DATABASE}
 )
-_REVISION_NUMBER = re.compile(r"-(\d{3,6})-[a-z0-9]{2,4}$")
 _MAX_CHAIN = 6
 # How badly a root's service is hurt, worst first: among equally severe roots, the one behind a
 # FAILING service leads the card even when a DEGRADED service's root logged more lines.
@@ -219,11 +218,6 @@ def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[
     return best
 
 
-def _revision_number(revision: str) -> int:
-    match = _REVISION_NUMBER.search(revision)
-    return int(match.group(1)) if match else -1
-
-
 def detect_bad_deploy(
     service: str,
     traffic: Mapping[str, RevisionTraffic],
@@ -232,7 +226,7 @@ def detect_bad_deploy(
     healthy_5xx_ratio: float = 0.05,
 ) -> tuple[str, str, str] | None:
     """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine."""
-    revisions = sorted((r for r in traffic if _revision_number(r) >= 0), key=_revision_number)
+    revisions = sorted((r for r in traffic if revision_number(r) >= 0), key=revision_number)
     if len(revisions) < 2:
         return None
     newest, previous = revisions[-1], revisions[-2]

@@ -100,3 +100,27 @@ def test_throttled_requests_count_as_failed(by_status: dict[int, int], expected:
     judged = judge_service("svc", RequestStats("svc", by_class=by_class, source="metrics", by_status=by_status), (), T)
     assert judged.status is expected
     assert any(reason_part in r for r in judged.reasons), judged.reasons
+
+
+def test_a_failing_newest_revision_is_failing_even_when_the_window_dilutes_it() -> None:
+    diluted = RequestStats(
+        service="orders",
+        by_class={"2xx": 800, "5xx": 200},
+        source="metrics",
+        by_revision_total={"orders-00041-abc": 780, "orders-00042-xyz": 220},
+        by_revision_5xx={"orders-00042-xyz": 200},
+    )
+    judged = judge_service("orders", diluted, (), T)
+    assert judged.status is Health.FAILING
+    assert judged.reasons[0] == "newest revision orders-00042-xyz: 91% 5xx (200/220 requests)"
+
+
+def test_a_healthy_newest_revision_leaves_the_window_verdict() -> None:
+    recovering = RequestStats(
+        service="orders",
+        by_class={"2xx": 900, "5xx": 100},
+        source="metrics",
+        by_revision_total={"orders-00041-abc": 400, "orders-00042-xyz": 600},
+        by_revision_5xx={"orders-00041-abc": 100},
+    )
+    assert judge_service("orders", recovering, (), T).status is Health.DEGRADED
