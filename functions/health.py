@@ -63,6 +63,7 @@ def _error_findings(failures: Iterable[Failure], service: str) -> tuple[int, int
     return errors, warnings
 
 
+SHARPER_BY = 0.15  # the newest revision's 5xx share must exceed the window's by this much to be worth a line
 _REVISION_NUMBER = re.compile(r"-(\d{3,6})-[a-z0-9]{2,4}$")
 
 
@@ -72,8 +73,8 @@ def revision_number(revision: str) -> int:
     return int(match.group(1)) if match else -1
 
 
-def _newest_revision_failing(stats: RequestStats, thresholds: HealthThresholds) -> str | None:
-    """A reason when the newest of several serving revisions is failing on its own.
+def _newest_revision_failing(stats: RequestStats, thresholds: HealthThresholds) -> tuple[str, float] | None:
+    """(reason, its 5xx ratio) when the newest of several serving revisions is failing on its own.
 
     A deploy late in the window is diluted by the good traffic before it: the service's whole-window
     ratio may say DEGRADED while everything the newest revision served fails.
@@ -86,7 +87,7 @@ def _newest_revision_failing(stats: RequestStats, thresholds: HealthThresholds) 
     failed = stats.by_revision_5xx.get(newest, 0)
     if total < thresholds.min_requests or failed / total < thresholds.failing_5xx_ratio:
         return None
-    return f"newest revision {newest}: {_pct(failed / total)} 5xx ({failed}/{total} requests)"
+    return f"newest revision {newest}: {_pct(failed / total)} 5xx ({failed}/{total} requests)", failed / total
 
 
 def judge_service(
@@ -129,9 +130,10 @@ def judge_service(
             reasons.append(f"{_pct(ratio_4xx)} 4xx ({n4}/{requests} requests{source}{'; ' + top if top else ''})")
         if not reasons:
             reasons.append(f"{_pct(ratio_5xx)} 5xx of {requests} requests{source}")
-        newest_failing = _newest_revision_failing(stats, thresholds)
-        if newest_failing:
-            reasons.insert(0, newest_failing)
+        newest = _newest_revision_failing(stats, thresholds)
+        # Shown when it changes the verdict or is much sharper than the window; else it repeats its numbers.
+        if newest and (status is not Health.FAILING or newest[1] - ratio_5xx >= SHARPER_BY):
+            reasons.insert(0, newest[0])
             status = Health.FAILING
     if failed_starts:
         reasons.append(f"{failed_starts} failed start{'s' if failed_starts != 1 else ''}")

@@ -124,3 +124,16 @@ def test_a_healthy_newest_revision_leaves_the_window_verdict() -> None:
         by_revision_5xx={"orders-00041-abc": 100},
     )
     assert judge_service("orders", recovering, (), T).status is Health.DEGRADED
+
+
+def test_the_newest_revision_line_is_left_out_when_it_only_repeats_the_window() -> None:
+    whole = RequestStats(
+        service="backend",
+        by_class={"2xx": 222, "5xx": 3030},
+        source="metrics",
+        by_revision_total={"backend-00741-x2k": 222, "backend-00742-b95": 3030},
+        by_revision_5xx={"backend-00742-b95": 3030},
+    )
+    judged = judge_service("backend", whole, (), T)
+    assert judged.status is Health.FAILING
+    assert not any(r.startswith("newest revision") for r in judged.reasons)
