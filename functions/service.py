@@ -174,6 +174,8 @@ class IncidentService:
             outcome.monitoring_calls += metrics.calls
             if metrics.error:
                 notes.append(metrics.error)
+                log.warning("metrics unavailable: card delivered without them", extra={"error": metrics.error,
+                                                                                      "incident_key": entry.key})
             stats, counts = metrics.request_stats, metrics.metric_counts
         sample = None
         records: Iterable[LogRecord] = ()
@@ -188,6 +190,7 @@ class IncidentService:
                 sampled = sample.truncated
                 if sample.error:
                     notes.append(sample.error)
+                    log.warning("log evidence incomplete", extra={"error": sample.error, "incident_key": entry.key})
             return Evidence(
                 records_seen=sample.seen if sample else 0,
                 sampled=sampled,

@@ -10,6 +10,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -207,3 +208,12 @@ def test_plain_text_failures_logged_without_severity_are_read(deployed: Start) -
     orders = [line for line in issue["body"].splitlines() if "orders" in line]
     assert any("pool" in line.lower() for line in orders), orders
     assert "healthz ok" not in issue["body"]
+
+
+def test_an_http_monitoring_endpoint_is_logged_and_skipped(deployed: Start, captured_logs: Any) -> None:
+    function = deployed(env={"MONITORING_API_ENDPOINT": "http://127.0.0.1:9"})
+    assert function.send(function.scenario.notification()) == 200
+    [issue] = function.tracking_issues()
+    assert "speaks gRPC only" in issue["body"]
+    assert any(e.get("message") == "metrics unavailable: card delivered without them" for e in captured_logs.events())
+    assert function.monitoring.requests_to("ListTimeSeries") == []
