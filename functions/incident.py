@@ -51,6 +51,18 @@ def incident_key(alert: Alert) -> str:
     return f"{alert.project_id}/{env}"
 
 
+def with_group_environment(alert: Alert, labels: Sequence[str], default: str = "") -> Alert:
+    """The environment an alert groups by: the first configured policy label present, else the
+    deployment's own environment (SITREP_ENVIRONMENT), else what the notification implies (the project)."""
+    for label in labels:
+        value = alert.policy_labels.get(label)
+        if value:
+            return replace(alert, environment=value)
+    if default and alert.environment in ("", alert.project_id):
+        return replace(alert, environment=default)
+    return alert
+
+
 def _join(names: Sequence[str]) -> str:
     names = list(names)
     if len(names) <= 1:

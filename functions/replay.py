@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from functions.alert import parse_alert
@@ -85,6 +85,9 @@ class ReplayResult:
 def run_replay(replay: Replay, settings: Settings) -> ReplayResult:
     """Analyse the recording; deliver exactly like the function when Slack / GitHub settings are present."""
     from functions.app import analyse_only, build_service, delivery_adapters
+    from functions.incident import with_group_environment
+
+    replay = replace(replay, alert=with_group_environment(replay.alert, settings.group_labels, settings.environment))
 
     if not (settings.slack_enabled or settings.github_enabled):
         incident, card = analyse_only(replay.alert, replay.records(), replay.evidence, settings)

@@ -21,14 +21,13 @@ import sys
 import threading
 import traceback
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from functions.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 from functions.alert import decode_cloudevent_data, parse_alert
 from functions.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
-from functions.model import Alert
+from functions.incident import with_group_environment
 from functions.redact import redact
 
 FAILURE_MARKER = "sitrep_failure"
@@ -182,15 +181,6 @@ def _fail(message: str, **fields: Any) -> None:
     log.error(message, extra={"sitrep_event": FAILURE_MARKER, **fields})
 
 
-def with_group_environment(alert: Alert, labels: tuple[str, ...]) -> Alert:
-    """The environment an alert groups by: the first configured policy label present, else the project."""
-    for label in labels:
-        value = alert.policy_labels.get(label)
-        if value:
-            return replace(alert, environment=value)
-    return alert
-
-
 def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
     """Handle one Pub/Sub CloudEvent; returns a short outcome word, raises only to ask for redelivery."""
     setup_logging()
@@ -230,7 +220,7 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
         log.warning("stale event dropped", extra={**fields, "sitrep_event": FAILURE_MARKER,
                                                   "age_seconds": int(age.total_seconds())})
         return "stale"
-    alert = with_group_environment(alert, settings.group_labels)
+    alert = with_group_environment(alert, settings.group_labels, settings.environment)
     try:
         outcome = service.handle(alert, now)
     except DeliveryError as exc:

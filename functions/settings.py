@@ -73,6 +73,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_DEGRADED_4XX_RATIO": ("0.25", "4xx share at or above which a service is DEGRADED"),
     "SITREP_MIN_REQUESTS": ("5", "fewer requests than this and ratios are not judged"),
     "SITREP_FAILING_FAILED_STARTS": ("3", "failed instance starts that make a service FAILING"),
+    "SITREP_ENVIRONMENT": ("", "environment of alerts whose policy has no env label (else the project id)"),
     "SITREP_GROUP_LABEL": ("env,environment", "policy user labels naming the environment an alert groups by"),
     "SITREP_RESOLVE_MODE": ("close", "on resolve: close the tracking issue, or only `label` it resolved"),
     "SITREP_REGRESSION_HOURS": ("24", "a new incident within this many hours of a closed one reopens its issue"),
@@ -127,6 +128,7 @@ class Settings:
     max_event_age_s: int = 3600
     health: HealthThresholds = field(default_factory=HealthThresholds)
     group_labels: tuple[str, ...] = ("env", "environment")
+    environment: str = ""
     resolve_mode: str = "close"
     regression_hours: int = 24
     http_timeout_s: float = 10.0
@@ -192,6 +194,7 @@ class Settings:
                 failing_failed_starts=_integer(env, "SITREP_FAILING_FAILED_STARTS", 1, 10**9),
             ),
             group_labels=tuple(x.strip() for x in _get(env, "SITREP_GROUP_LABEL").split(",") if x.strip()),
+            environment=_get(env, "SITREP_ENVIRONMENT"),
             resolve_mode=resolve_mode,
             regression_hours=_integer(env, "SITREP_REGRESSION_HOURS", 0, 24 * 365),
             http_timeout_s=_number(env, "SITREP_HTTP_TIMEOUT_SECONDS", 0.1, 300),
