@@ -2,8 +2,9 @@
 
 Steps: find the incident's ledger entry (the tracking issue's hidden marker, or the local JSON
 ledger), fold the alert into it, read the window's evidence, analyse, then deliver to each
-surface that does not already show this card. Delivery fans out: one surface failing never
-skips the other; what succeeded is recorded so that Pub/Sub's redelivery retries only what failed.
+surface that does not already show this card (functions.delivery). Delivery fans out: one surface
+failing never skips the other; what succeeded is recorded so that Pub/Sub's redelivery retries only
+what failed.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from functions.deliver.ports import ChatSurface, IssueTracker, Ledger
+from functions.delivery import ISSUE_LABELS, SLACK_LOOKBACK, Renderers, SurfaceDelivery
 from functions.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from functions.incident import build_card, incident_key
 from functions.lifecycle import (
     LedgerEntry,
-    SurfaceState,
     Transition,
     apply_alert,
     describe_changes,
@@ -37,9 +38,7 @@ from functions.sources.cloud_monitoring import MetricsResult
 
 log = logging.getLogger("sitrep")
 
-ISSUE_LABELS = ("sitrep", "incident")
 NOTHING_MATERIAL = "Evidence refreshed; nothing material changed"  # lifecycle.describe_changes' filler line
-SLACK_LOOKBACK = timedelta(hours=6)
 
 
 class LogSource(Protocol):
@@ -77,14 +76,6 @@ class EntryChange:
     notes: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Renderers:
-    """The card's renderings per surface, injected so the service stays independent of their details."""
-
-    slack: Callable[..., dict[str, Any]]
-    markdown: Callable[..., str]  # (card, *, max_chars) -> the issue's Markdown report
-
-
 @dataclass
 class Services:
     """The adapters a service instance uses; any of them may be absent (no delivery there)."""
@@ -117,13 +108,17 @@ class IncidentService:
         self._miner_factory = miner_factory
         self._knowledge = knowledge
         self._redact = redact
-        self._render = renderers
         self._adapters = adapters
+        self._delivery = SurfaceDelivery(
+            chat=adapters.chat,
+            tracker=adapters.tracker,
+            renderers=renderers,
+            resolve_mode=resolve_mode,
+            interactive=interactive,
+        )
         self._analysis = analysis or AnalysisSettings()
         self._lookback = lookback
         self._regression = regression_window
-        self._resolve_mode = resolve_mode
-        self._interactive = interactive
         self._evidence_scope = evidence_scope
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
@@ -351,7 +346,7 @@ class IncidentService:
         # The snapshot is recorded before delivering: the tracking issue's body stores the entry as it is
         # delivered, and a lagging snapshot there made every later update re-announce the same changes.
         entry = replace(entry, snapshot=snapshot_of(card))
-        entry = self._deliver(entry, card, changes, outcome, issue_state)
+        entry = self._delivery.deliver(entry, card, changes, outcome, issue_state)
         self._save(entry, card, outcome)
         for error in outcome.errors:
             if error.retryable:
@@ -363,113 +358,7 @@ class IncidentService:
             )
         return outcome
 
-    # --- delivery ---------------------------------------------------------------------------
-
-    def _deliver(
-        self,
-        entry: LedgerEntry,
-        card: Card,
-        changes: list[str],
-        outcome: Outcome,
-        issue_state: str,
-    ) -> LedgerEntry:
-        chat, tracker = self._adapters.chat, self._adapters.tracker
-        if chat is not None:
-            try:
-                entry = self._deliver_slack(chat, entry, card, changes, outcome)
-            except DeliveryError as exc:
-                outcome.surfaces["slack"] = f"failed: {exc}"
-                outcome.errors.append(exc)
-        if tracker is not None and "github" not in outcome.skipped:
-            try:
-                entry = self._deliver_github(tracker, entry, card, changes, outcome, issue_state)
-            except DeliveryError as exc:
-                outcome.surfaces["github"] = f"failed: {exc}"
-                outcome.errors.append(exc)
-        return entry
-
-    def _slack_message(self, entry: LedgerEntry, card: Card) -> dict[str, Any]:
-        return self._render.slack(
-            card,
-            interactive=self._interactive,
-            acknowledged_by=entry.acknowledged_by,
-            silenced_until=entry.silenced_until.strftime("%H:%M UTC") if entry.silenced_until else "",
-        )
-
-    def _deliver_slack(
-        self, chat: ChatSurface, entry: LedgerEntry, card: Card, changes: list[str], outcome: Outcome
-    ) -> LedgerEntry:
-        state = entry.slack if entry.slack.generation == entry.generation else SurfaceState()
-        meta = {"key": entry.key, "generation": entry.generation, "digest": entry.digest}
-        if not state.ref:
-            found = None
-            if entry.opened_at is not None:
-                found = chat.find(entry.key, entry.generation, entry.opened_at - SLACK_LOOKBACK)
-            if found is not None:
-                ref, payload = found
-                state = SurfaceState(ref=ref, digest=str(payload.get("digest", "")), generation=entry.generation)
-        if not state.ref:
-            ref = chat.post(self._slack_message(entry, card), meta)
-            outcome.surfaces["slack"] = "posted"
-            return replace(entry, slack=SurfaceState(ref, entry.digest, entry.generation))
-        if state.digest == entry.digest:
-            outcome.surfaces["slack"] = "unchanged"
-            return replace(entry, slack=state)
-        chat.update(state.ref, self._slack_message(entry, card), meta)
-        chat.reply(state.ref, _thread_text(card, changes))
-        outcome.surfaces["slack"] = "updated"
-        return replace(entry, slack=SurfaceState(state.ref, entry.digest, entry.generation))
-
-    def _deliver_github(
-        self,
-        tracker: IssueTracker,
-        entry: LedgerEntry,
-        card: Card,
-        changes: list[str],
-        outcome: Outcome,
-        issue_state: str,
-    ) -> LedgerEntry:
-        state = entry.github
-        delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
-        body = self._issue_body(card, entry.key, entry_to_json(delivered))
-        title = _issue_title(card)
-        if not state.ref:
-            labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
-            # The ledger inside says "pending" for the issue number: loading takes it from the issue itself.
-            issue = tracker.create(title, body, labels)
-            outcome.surfaces["github"] = "created"
-            entry = replace(entry, github=SurfaceState(str(issue.number), entry.digest, entry.generation))
-            if card.status is IncidentStatus.RESOLVED:
-                self._close(tracker, issue.number, card)
-            return entry
-        number = int(state.ref)
-        if issue_state == "closed" and card.status is IncidentStatus.ACTIVE:
-            tracker.reopen(number)
-            tracker.comment(number, f"**Regressed**: the incident fired again.\n\n{card.summary}")
-            outcome.surfaces["github"] = "reopened"
-        elif state.digest != entry.digest:
-            tracker.comment(number, _comment_text(card, changes))
-            outcome.surfaces["github"] = "commented"
-        else:
-            outcome.surfaces["github"] = "unchanged"
-        entry = replace(entry, github=SurfaceState(str(number), entry.digest, entry.generation))
-        tracker.edit(number, body=self._issue_body(card, entry.key, entry_to_json(entry)), title=title)
-        if card.status is IncidentStatus.RESOLVED and issue_state != "closed" and state.digest != entry.digest:
-            self._close(tracker, number, card)
-        return entry
-
-    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
-        """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
-        from functions.deliver.github import compose_body, report_budget
-
-        report = self._render.markdown(card, max_chars=report_budget(key, ledger))
-        return compose_body(report, key, ledger)
-
-    def _close(self, tracker: IssueTracker, number: int, card: Card) -> None:
-        if self._resolve_mode == "label":
-            tracker.add_labels(number, ["resolved"])
-        else:
-            tracker.close(number)
+    # --- the file ledger ------------------------------------------------------------------
 
     def _save(self, entry: LedgerEntry, card: Card, outcome: Outcome) -> None:
         """The file ledger is written after every handled notification (the issue body already was)."""
@@ -513,25 +402,15 @@ def _alert_from_entry(entry: LedgerEntry) -> Alert:
     )
 
 
-def _label(card: Card) -> str:
-    env = card.key.partition("/")[2] or "default"
-    return "".join(c if c.isalnum() or c in "-_." else "-" for c in env)[:40]
-
-
-def _issue_title(card: Card) -> str:
-    prefix = "[RESOLVED] " if card.status is IncidentStatus.RESOLVED else ""
-    return (prefix + card.headline.split("] ", 1)[-1])[:250]
-
-
-def _thread_text(card: Card, changes: list[str]) -> str:
-    lines = "\n".join(f"• {c}" for c in changes[:8])
-    return f"*Update* ({card.status_line})\n{lines}"[:3000]
-
-
-def _comment_text(card: Card, changes: list[str]) -> str:
-    lines = "\n".join(f"- {c}" for c in changes[:20])
-    heading = "Resolved" if card.status is IncidentStatus.RESOLVED else "Update"
-    return f"### {heading} — {card.status_line}\n\n{lines}\n\n{card.summary}\n"
-
-
-__all__ = ["EntryChange", "IncidentService", "Outcome", "Renderers", "Services"]
+__all__ = [
+    "ISSUE_LABELS",
+    "NOTHING_MATERIAL",
+    "SLACK_LOOKBACK",
+    "EntryChange",
+    "IncidentService",
+    "LogSource",
+    "MetricSource",
+    "Outcome",
+    "Renderers",
+    "Services",
+]

@@ -8,7 +8,8 @@ first. An issue is recognised by two HTML comments at the END of its body (invis
     <!-- sitrep:ledger <base64url(JSON ledger entry)> -->
 
 `compose_body` appends them (truncating the report visibly to fit GitHub's 65,536-character body
-limit) and `parse_markers` reads them back; both are pure.
+limit) and `parse_markers` reads them back; both are pure and live in `functions.deliver.markers`
+(re-exported here).
 
 Retries inside one call (a bounded `GithubRetry`): at most 2, backoff 0.25 s then 0.5 s, for
 connection errors, 429 / 5xx, and rate-limit 403s, sleeping through Retry-After only when it is
@@ -32,20 +33,25 @@ never the token: PyGithub sends it only in the Authorization header and masks it
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import logging
 import math
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import quote, unquote
 
+from functions.deliver.markers import (
+    MAX_BODY_CHARS,
+    TRUNCATION_BACKTRACK_CHARS,
+    compose_body,
+    key_marker,
+    ledger_marker,
+    parse_markers,
+    report_budget,
+    truncate_markdown,
+)
 from functions.deliver.ports import TrackedIssue
 from functions.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError, excerpt
 from functions.settings import Secret
@@ -58,8 +64,7 @@ log = logging.getLogger(__name__)
 
 SURFACE: Final = "github"
 SITREP_LABEL: Final = "sitrep"
-# Body, comment: 422 "body is too long (maximum is 65536 characters)"; title: 256 (wire-formats §6).
-MAX_BODY_CHARS: Final = 65_536
+# Title: 256 characters (wire-formats §6); the body limit is markers.MAX_BODY_CHARS.
 MAX_TITLE_CHARS: Final = 256
 PER_PAGE: Final = 100  # GitHub's maximum page size
 MAX_LIST_PAGES: Final = 3  # find() reads at most 300 open and 300 closed sitrep issues
@@ -75,84 +80,6 @@ LABEL_COLOURS: Final[Mapping[str, str]] = {
 }
 DEFAULT_LABEL_COLOUR: Final = "ededed"
 LABEL_DESCRIPTION: Final = "Managed by sitrep"
-TRUNCATION_BACKTRACK_CHARS: Final = 2_000  # cut at a line break when one is this close to the limit
-
-_KEY_MARKER_RE: Final = re.compile(r"<!-- sitrep:key=(?P<key>[^\s>]+) -->")
-_LEDGER_MARKER_RE: Final = re.compile(r"<!-- sitrep:ledger (?P<data>[A-Za-z0-9_\-]*=*) -->")
-_FENCE_RE: Final = re.compile(r"^[ ]{0,3}(```|~~~)", re.MULTILINE)
-
-
-# --- the body: report + hidden markers (pure) --------------------------------------------------
-
-
-def key_marker(key: str) -> str:
-    """The hidden line naming the incident key ('>' and spaces are percent-encoded so it cannot end early)."""
-    return f"<!-- sitrep:key={quote(key, safe='/:@')} -->"
-
-
-def ledger_marker(ledger: Mapping[str, Any]) -> str:
-    """The hidden line carrying the ledger entry as base64url(JSON), unpadded."""
-    blob = json.dumps(ledger, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    return f"<!-- sitrep:ledger {base64.urlsafe_b64encode(blob).decode().rstrip('=')} -->"
-
-
-def truncate_markdown(markdown: str, limit: int) -> str:
-    """`markdown` if it fits in `limit` characters, else its head plus a visible note of what was cut.
-
-    Cuts at a line break when one is near, and closes a code fence left open by the cut.
-    """
-    if len(markdown) <= limit:
-        return markdown
-    notice = "\n\n> **Report truncated**: {n:,} characters left out to fit GitHub's {limit:,}-character limit.\n"
-    reserve = len(notice.format(n=len(markdown), limit=MAX_BODY_CHARS)) + len("\n```")
-    keep = limit - reserve
-    if keep <= 0:
-        raise ValueError(f"limit {limit} leaves no room for the report")
-    cut = markdown.rfind("\n", max(keep - TRUNCATION_BACKTRACK_CHARS, 0), keep)
-    if cut <= 0:
-        cut = keep
-    head = markdown[:cut]
-    if len(_FENCE_RE.findall(head)) % 2:
-        head += "\n```"
-    return head + notice.format(n=len(markdown) - cut, limit=MAX_BODY_CHARS)
-
-
-def report_budget(key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS) -> int:
-    """Characters left for the report once the markers are in: render the report to this, and nothing is cut.
-
-    The ledger of a large incident takes several KB, more than a fixed reserve would leave.
-    """
-    return limit - len(_markers(key, ledger))
-
-
-def _markers(key: str, ledger: Mapping[str, Any]) -> str:
-    return f"\n\n{key_marker(key)}\n{ledger_marker(ledger)}\n"
-
-
-def compose_body(markdown: str, key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS) -> str:
-    """The issue body: the report (truncated visibly if need be), then the key and ledger markers, within `limit`."""
-    tail = _markers(key, ledger)
-    if len(tail) >= limit:
-        raise ValueError(f"the sitrep markers alone take {len(tail)} characters (limit {limit})")
-    return truncate_markdown(markdown, limit - len(tail)) + tail
-
-
-def parse_markers(body: str) -> tuple[str | None, dict[str, Any] | None]:
-    """(key, ledger) from an issue body's markers; the last of each counts; None for a missing or unreadable one."""
-    key: str | None = None
-    ledger: dict[str, Any] | None = None
-    keys = list(_KEY_MARKER_RE.finditer(body or ""))
-    if keys:
-        key = unquote(keys[-1].group("key"))
-    blobs = list(_LEDGER_MARKER_RE.finditer(body or ""))
-    if blobs:
-        data = blobs[-1].group("data").rstrip("=")
-        try:
-            decoded = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
-        except (ValueError, binascii.Error):
-            decoded = None
-        ledger = decoded if isinstance(decoded, dict) else None
-    return key, ledger
 
 
 def _title(title: str) -> str:
@@ -499,3 +426,19 @@ def _build_client(
         seconds_between_writes=write_interval_s,
         lazy=True,
     )
+
+
+__all__ = [
+    "MAX_BODY_CHARS",
+    "MAX_TITLE_CHARS",
+    "SURFACE",
+    "TRUNCATION_BACKTRACK_CHARS",
+    "GitHubIssues",
+    "compose_body",
+    "key_marker",
+    "ledger_marker",
+    "parse_markers",
+    "report_budget",
+    "tracked_issue",
+    "truncate_markdown",
+]
