@@ -14,11 +14,11 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from functions.aggregate import Aggregates, Aggregator
+from functions.classify import is_ok
 from functions.health import HealthThresholds, compute_health
-from functions.incident import build_card, build_incident
+from functions.incident import build_incident
 from functions.model import (
     Alert,
-    Card,
     Category,
     Evidence,
     Failure,
@@ -27,9 +27,9 @@ from functions.model import (
     LogRecord,
     MetricCount,
     RequestStats,
-    Template,
 )
 from functions.rootcause import RevisionTraffic, SignatureInfo, diagnose
+from functions.signatures import render_template
 
 _QUIET_SEVERITIES = frozenset({"DEFAULT", "DEBUG", "INFO", "NOTICE", ""})
 
@@ -68,7 +68,7 @@ def worth_a_template(record: LogRecord, finding: Finding) -> bool:
     """Successful requests and quiet unclassified lines are traffic, not recurring issues."""
     if finding.category is not Category.UNKNOWN:
         return True
-    if record.http_status is not None and record.http_status < 400:
+    if is_ok(finding):
         return False
     return record.severity.upper() not in _QUIET_SEVERITIES
 
@@ -79,10 +79,7 @@ def _resummarise(failure: Failure, summaries: Mapping[str, str]) -> Failure:
     if not template:
         return failure
     values = {k: v[0] for k, v in failure.entities.items() if v}
-    try:
-        return replace(failure, summary=template.format(**values))
-    except (KeyError, IndexError, ValueError):
-        return failure
+    return replace(failure, summary=render_template(template, values))
 
 
 def _apply_metric_counts(failures: tuple[Failure, ...], counts: Sequence[MetricCount]) -> tuple[Failure, ...]:
@@ -287,21 +284,3 @@ def analyse(
         now=now,
         region=settings.region,
     )
-
-
-def template_ids(incident: Incident) -> frozenset[str]:
-    """The templates an update has shown, so the next one can mark what is new."""
-    return frozenset(t.template_id for t in incident.recurring)
-
-
-__all__ = [
-    "AnalysisSettings",
-    "Card",
-    "Knowledge",
-    "Template",
-    "aggregate_records",
-    "analyse",
-    "build_card",
-    "template_ids",
-    "worth_a_template",
-]

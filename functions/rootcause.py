@@ -14,6 +14,7 @@ from datetime import datetime
 
 from functions.health import revision_number
 from functions.model import Action, Category, Failure, Health, Priority, RootCause, ServiceHealth, Severity
+from functions.signatures import render_template
 
 # Categories that never explain anything else, nor stand as a root themselves.
 _NOT_CAUSAL = frozenset({Category.NOISE, Category.UNKNOWN})
@@ -251,19 +252,12 @@ def rollback_command(service: str, previous: str, region: str = "") -> str:
     return f"gcloud run services update-traffic {service} --to-revisions={previous}=100{region_flag}"
 
 
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"<{key}>"
-
-
 def fill_action(text: str, entities: Mapping[str, tuple[str, ...]], service: str) -> str:
-    """Fill {entity} placeholders with the most frequent value seen (and {service})."""
-    values = _Blank({k: v[0] for k, v in entities.items() if v})
+    """Fill {entity} placeholders with the most frequent value seen (and {service}); `[...]` segments
+    whose entities are missing are dropped and other missing entities show as <name> (render_template)."""
+    values = {k: v[0] for k, v in entities.items() if v}
     values.setdefault("service", service or "the service")
-    try:
-        return text.format_map(values)
-    except (ValueError, IndexError, KeyError):
-        return text
+    return render_template(text, values)
 
 
 def _health_symptom(service: str, health: Mapping[str, ServiceHealth]) -> str | None:

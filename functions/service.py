@@ -31,7 +31,19 @@ from functions.lifecycle import (
     members_as_alerts,
     snapshot_of,
 )
-from functions.model import Alert, Card, Evidence, Incident, IncidentStatus, LogRecord, MetricCount, RequestStats
+from functions.model import (
+    Alert,
+    AlertState,
+    Card,
+    ConditionKind,
+    Evidence,
+    Incident,
+    IncidentStatus,
+    LogRecord,
+    MetricCount,
+    RequestStats,
+    Severity,
+)
 from functions.pipeline import AnalysisSettings, ClassifierPort, Knowledge, MinerPort, analyse
 from functions.sources.cloud_logging import LogSample
 from functions.sources.cloud_monitoring import MetricsResult
@@ -382,8 +394,6 @@ def _raise_if_transient(outcome: Outcome) -> None:
 
 
 def _alert_from_entry(entry: LedgerEntry) -> Alert:
-    from functions.model import AlertState, ConditionKind, Severity
-
     first = entry.members[0]
     project, _, env = entry.key.partition("/")
     return Alert(

@@ -21,15 +21,15 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import TracebackType
 from typing import Any, Self
 
 import grpc
 from google.api import metric_pb2
 from google.cloud import monitoring_v3
+
+from tests.fakes.grpc_server import LoopbackGrpcServer
 
 PROJECT = "test-project"
 REQUEST_COUNT = "run.googleapis.com/request_count"
@@ -173,10 +173,14 @@ def _typed(value: float, as_double: bool) -> monitoring_v3.TypedValue:
     return monitoring_v3.TypedValue(int64_value=int(value))
 
 
-class MonitoringFake:
-    """gRPC MetricService + SnoozeService on 127.0.0.1; started by ``start()`` or ``with``."""
+class MonitoringFake(LoopbackGrpcServer):
+    """gRPC MetricService + SnoozeService on 127.0.0.1; started by ``start()`` or ``with``.
+
+    ``address`` (also ``url`` / ``base_url``) is what ``MONITORING_API_ENDPOINT`` takes.
+    """
 
     def __init__(self, series: Iterable[monitoring_v3.TimeSeries] = (), *, project: str = PROJECT) -> None:
+        super().__init__()
         self.project = project
         self._lock = threading.RLock()
         self._series = [monitoring_v3.TimeSeries(s) for s in series]
@@ -186,61 +190,32 @@ class MonitoringFake:
         self._ignored: list[str] = []
         self._unsupported: list[str] = []
         self._stopping = threading.Event()
-        self._server: grpc.Server | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._port = 0
 
     # lifecycle ---------------------------------------------------------------------
-    def start(self) -> Self:
-        """Serve on a free loopback port."""
-        if self._server is not None:
-            return self
-        self._stopping.clear()
-        self._executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="MonitoringFake")
-        server = grpc.server(self._executor)
-        server.add_generic_rpc_handlers(
-            (
-                self._service("google.monitoring.v3.MetricService", {
-                    "ListTimeSeries": (monitoring_v3.ListTimeSeriesRequest, monitoring_v3.ListTimeSeriesResponse,
-                                       self._list_time_series)}),
-                self._service("google.monitoring.v3.SnoozeService", {
-                    "CreateSnooze": (monitoring_v3.CreateSnoozeRequest, monitoring_v3.Snooze, self._create_snooze),
-                    "GetSnooze": (monitoring_v3.GetSnoozeRequest, monitoring_v3.Snooze, self._get_snooze),
-                    "ListSnoozes": (monitoring_v3.ListSnoozesRequest, monitoring_v3.ListSnoozesResponse,
-                                    self._list_snoozes)}),
-            )
+    workers = 8
+
+    def _handlers(self) -> Sequence[grpc.GenericRpcHandler]:
+        return (
+            self._service("google.monitoring.v3.MetricService", {
+                "ListTimeSeries": (monitoring_v3.ListTimeSeriesRequest, monitoring_v3.ListTimeSeriesResponse,
+                                   self._list_time_series)}),
+            self._service("google.monitoring.v3.SnoozeService", {
+                "CreateSnooze": (monitoring_v3.CreateSnoozeRequest, monitoring_v3.Snooze, self._create_snooze),
+                "GetSnooze": (monitoring_v3.GetSnoozeRequest, monitoring_v3.Snooze, self._get_snooze),
+                "ListSnoozes": (monitoring_v3.ListSnoozesRequest, monitoring_v3.ListSnoozesResponse,
+                                self._list_snoozes)}),
         )  # fmt: skip
-        self._port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        self._server = server
-        return self
+
+    def start(self) -> Self:
+        self._stopping.clear()
+        return super().start()
 
     def stop(self) -> None:
-        """Stop at once (in-flight calls are cancelled); safe to call twice."""
-        server, self._server = self._server, None
-        if server is None:
-            return
+        """Stop at once (in-flight calls, delayed ones included, are cancelled); safe to call twice."""
         self._stopping.set()
-        server.stop(grace=None).wait(5)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        super().stop()
 
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> str:
-        """``127.0.0.1:PORT``: what ``MONITORING_API_ENDPOINT`` and ``grpc.insecure_channel`` take."""
-        if self._server is None:
-            raise RuntimeError("MonitoringFake is not started")
-        return f"127.0.0.1:{self._port}"
-
-    url = base_url = address
+    url = base_url = LoopbackGrpcServer.address
 
     def metric_client(self) -> monitoring_v3.MetricServiceClient:
         """A real MetricServiceClient on an insecure channel to this server."""

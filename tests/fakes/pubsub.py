@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import base64
 import threading
-from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import grpc
 from google.pubsub_v1 import types as pubsub_types
+
+from tests.fakes.grpc_server import LoopbackGrpcServer
 
 PROJECT = "test-project"
 TOPIC = f"projects/{PROJECT}/topics/sitrep-alerts"
@@ -38,57 +38,26 @@ class PublishedMessage:
     publish_time: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
-class PubSubFake:
-    """gRPC Publisher on 127.0.0.1 with a set of known topics; started by ``start()`` or ``with``."""
+class PubSubFake(LoopbackGrpcServer):
+    """gRPC Publisher on 127.0.0.1 with a set of known topics; started by ``start()`` or ``with``.
+
+    ``address`` is the value of ``PUBSUB_EMULATOR_HOST``.
+    """
 
     def __init__(self, topics: Iterable[str] = (TOPIC,)) -> None:
+        super().__init__()
         self.topics = set(topics)
         self._lock = threading.Lock()
         self._messages: list[PublishedMessage] = []
         self._failures: list[grpc.StatusCode] = []
-        self._server: grpc.Server | None = None
-        self._executor: ThreadPoolExecutor | None = None
-        self._port = 0
 
-    def start(self) -> Self:
-        if self._server is not None:
-            return self
-        self._executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="PubSubFake")
-        server = grpc.server(self._executor)
+    def _handlers(self) -> Sequence[grpc.GenericRpcHandler]:
         handler = grpc.unary_unary_rpc_method_handler(
             self._publish,
             request_deserializer=pubsub_types.PublishRequest.deserialize,
             response_serializer=pubsub_types.PublishResponse.serialize,
         )
-        server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("google.pubsub.v1.Publisher",
-                                                                              {"Publish": handler}),))
-        self._port = server.add_insecure_port("127.0.0.1:0")
-        server.start()
-        self._server = server
-        return self
-
-    def stop(self) -> None:
-        server, self._server = self._server, None
-        if server is None:
-            return
-        server.stop(grace=None).wait(5)
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def address(self) -> str:
-        """``127.0.0.1:PORT``: the value of ``PUBSUB_EMULATOR_HOST``."""
-        if self._server is None:
-            raise RuntimeError("PubSubFake is not started")
-        return f"127.0.0.1:{self._port}"
+        return (grpc.method_handlers_generic_handler("google.pubsub.v1.Publisher", {"Publish": handler}),)
 
     def fail_next(self, code: grpc.StatusCode = grpc.StatusCode.UNAVAILABLE, *, times: int = 1) -> None:
         """Abort the next ``times`` Publish calls with ``code``."""
