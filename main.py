@@ -16,7 +16,7 @@ from typing import Any
 
 import functions_framework
 
-from functions.errors import InputError, SitrepError
+from functions.core.errors import InputError, SitrepError
 
 FORMATS = ("text", "markdown", "slack", "json")
 
@@ -24,7 +24,7 @@ FORMATS = ("text", "markdown", "slack", "json")
 @functions_framework.cloud_event
 def handle_alert(cloud_event: Any) -> None:
     """Pub/Sub-triggered entry point: returning acknowledges, raising asks Pub/Sub to redeliver."""
-    from functions.runtime import handle_cloud_event
+    from functions.entry.runtime import handle_cloud_event
 
     handle_cloud_event(cloud_event)
 
@@ -32,7 +32,7 @@ def handle_alert(cloud_event: Any) -> None:
 @functions_framework.http
 def slack_actions(request: Any) -> tuple[str, int, dict[str, str]]:
     """Slack's interactivity and `/sitrep` slash-command endpoint: signature first, answered within 3 s."""
-    from functions.slack_http import handle_slack_request
+    from functions.entry.slack_endpoint import handle_slack_request
 
     return handle_slack_request(request.get_data(cache=True), dict(request.headers))
 
@@ -43,9 +43,9 @@ def _emit_json(obj: Any) -> str:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     """Run the pipeline on a recorded incident directory and print (and optionally deliver) the card."""
+    from functions.entry.replay import load_replay, run_replay
+    from functions.entry.settings import Settings
     from functions.render import render
-    from functions.replay import load_replay, run_replay
-    from functions.settings import Settings
 
     settings = Settings.from_env(os.environ)
     replay = load_replay(Path(args.dir))
@@ -71,7 +71,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     """Classify log lines or LogEntry JSON; one JSON object per input on stdout."""
-    from functions.classify_cli import classify_stream
+    from functions.entry.classify_cli import classify_stream
 
     source = args.file
     if source in (None, "-"):

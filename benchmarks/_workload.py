@@ -2,7 +2,7 @@
 
 `entries(n)` yields LogEntry dicts in REST JSON (what `gcloud logging read --format=json`
 prints), newest first, over a 30-minute window: request logs (mostly 200s, some 4xx/5xx),
-application chatter, warnings that are noise, and the failures of `functions/signatures.yaml`
+application chatter, warnings that are noise, and the failures of `functions/analysis/classify/signatures.yaml`
 (missing modules, container exits, database timeouts, out-of-memory, auth, TLS, DNS,
 connection refused, worker timeouts ...), some as structured `jsonPayload` lines and some as
 multi-line Python tracebacks. Ids, IPs, ports, durations, user ids and line numbers vary, so

@@ -4,7 +4,7 @@ Both analyse the same generated 200,000-entry Cloud Run incident export (benchma
 request logs, chatter, noise, failures of every signature category, structured lines and
 multi-line tracebacks, with varying ids, IPs and durations) in the same run:
 
-* ours:  `functions.pipeline.analyse` with the classifier and knowledge of `functions.app.core()`
+* ours:  `functions.analysis.pipeline.analyse` with the classifier and knowledge of `functions.entry.wiring.core()`
          (RE2 set pre-filter + verdict cache) and our `TemplateMiner`;
 * naive: the same `analyse` (same aggregation, health and root cause), but each record tries
          every signature's Python regex in file order (no set, no cache) and every message
@@ -38,14 +38,14 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._workload import alert_notification, entries
-from functions.alert import parse_alert
-from functions.app import core
-from functions.classify import Classifier, FrozenEntities
-from functions.evidence import record_from_entry
-from functions.model import Alert, Category, Finding, Incident, LogRecord, Severity
-from functions.pipeline import ClassifierPort, MinerPort, analyse
-from functions.signatures import Signature, log_severity_rank
-from functions.templates import TemplateMiner
+from functions.analysis.classify.classifier import Classifier, FrozenEntities
+from functions.analysis.classify.signatures import Signature, log_severity_rank
+from functions.analysis.pipeline import ClassifierPort, MinerPort, analyse
+from functions.analysis.templates.miner import TemplateMiner
+from functions.core.model import Alert, Category, Finding, Incident, LogRecord, Severity
+from functions.entry.wiring import core
+from functions.intake.alert import parse_alert
+from functions.intake.evidence import record_from_entry
 
 TARGET_RATIO = 5.0
 _ERROR_RANK = log_severity_rank("ERROR")

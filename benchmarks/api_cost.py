@@ -1,6 +1,6 @@
 """Google API calls per incident update as the error spike grows from 100 to 1,000,000 log entries.
 
-The deployed service (`functions.app.build_service` with the live Cloud Logging and Cloud
+The deployed service (`functions.entry.wiring.build_service` with the live Cloud Logging and Cloud
 Monitoring sources) handles one alert, then a second alert joining the same incident (two
 updates), against local fakes:
 
@@ -46,12 +46,12 @@ from google.cloud import monitoring_v3
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._workload import PROJECT, WINDOW_END, alert_notification, entries
-from functions.alert import parse_alert
-from functions.app import build_service, core, delivery_adapters, live_sources
-from functions.evidence import record_from_entry
+from functions.entry.settings import Settings
+from functions.entry.wiring import build_service, core, delivery_adapters, live_sources
+from functions.incidents.service import IncidentService, Outcome
+from functions.intake.alert import parse_alert
+from functions.intake.evidence import record_from_entry
 from functions.render import render
-from functions.service import IncidentService, Outcome
-from functions.settings import Settings
 from tests.fakes import RecordedRequest, Response
 from tests.fakes.cloud_logging import MAX_PAGE_SIZE, LoggingFake, timestamp_nanos
 from tests.fakes.cloud_monitoring import MonitoringFake, log_metric_series, request_count_series

@@ -2,7 +2,7 @@
 
 Both classify the same deterministic, generated Cloud Run log messages in the same run:
 
-* ours: `functions.classify.Classifier` (one RE2 set scan -> first candidate's regex ->
+* ours: `functions.analysis.classify.classifier.Classifier` (one RE2 set scan -> first candidate's regex ->
   entities; verdicts memoised per distinct message);
 * naive: for each message, try every signature's compiled Python regex in file order
   and take the first match's groups (what a straightforward implementation does).
@@ -29,8 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from functions.classify import Classifier
-from functions.signatures import Signature, load_signatures
+from functions.analysis.classify.classifier import Classifier
+from functions.analysis.classify.signatures import Signature, load_signatures
 
 SEED = 20250916
 

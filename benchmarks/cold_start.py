@@ -71,9 +71,9 @@ PHASES = (
 )
 # Packages whose import cost the -X importtime run reports (cumulative, outermost import).
 IMPORT_GROUPS = (
-    "functions_framework", "main", "functions.runtime", "functions.app", "functions.deliver.github",
-    "functions.deliver.slack", "google.cloud.monitoring_v3", "google.cloud.logging", "github", "slack_sdk", "re2",
-    "yaml",
+    "functions_framework", "main", "functions.entry.runtime", "functions.entry.wiring",
+    "functions.adapters.github_issues", "functions.adapters.slack_chat", "google.cloud.monitoring_v3",
+    "google.cloud.logging", "github", "slack_sdk", "re2", "yaml",
 )  # fmt: skip
 
 

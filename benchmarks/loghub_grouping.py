@@ -28,7 +28,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._loghub import DATASETS, QUICK_DATASETS, Dataset, grouping_accuracy, load_dataset, loghub_root
-from functions.templates import TemplateMiner
+from functions.analysis.templates.miner import TemplateMiner
 
 REPLAYS = 10  # passes over the same lines for the stability check
 

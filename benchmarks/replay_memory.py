@@ -43,7 +43,7 @@ TARGET_PEAK_RSS_MB = 150.0
 # The naive way: the whole export parsed, then every record built, before analysis could start.
 BASELINE = """
 import json, sys
-from functions.evidence import record_from_entry
+from functions.intake.evidence import record_from_entry
 with open(sys.argv[1], encoding="utf-8") as handle:
     entries = json.load(handle)
 records = [record_from_entry(e) for e in entries]

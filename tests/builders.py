@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from functions.model import Category, Failure, RequestStats, Severity
+from functions.core.model import Category, Failure, RequestStats, Severity
 
 T0 = datetime(2025, 9, 16, 1, 0, tzinfo=UTC)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from functions.model import (
+from functions.core.model import (
     Action,
     AlertRef,
     AlertState,
@@ -315,7 +315,7 @@ SUMMARY = (
 
 
 def fake_redact(text: str) -> str:
-    """What `functions.redact.redact` does to the factory's two secrets (kept local so goldens stay put)."""
+    """What `functions.card.redact.redact` does to the factory's two secrets (kept local so goldens stay put)."""
     return text.replace(SECRET_PASSWORD, "[REDACTED:url_password]").replace(SECRET_TOKEN, "[REDACTED:slack_token]")
 
 

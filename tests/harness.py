@@ -29,7 +29,7 @@ from functions_framework import create_app
 from google.cloud import monitoring_v3
 from werkzeug.serving import make_server
 
-from functions.runtime import JsonLineFormatter, reset_runtime, setup_logging
+from functions.entry.runtime import JsonLineFormatter, reset_runtime, setup_logging
 from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake

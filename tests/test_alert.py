@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.alert import MAX_PAYLOAD_BYTES, decode_cloudevent_data, parse_alert
-from functions.errors import (
+from functions.core.errors import (
     AlertError,
     ConfigError,
     DeliveryError,
@@ -23,7 +22,8 @@ from functions.errors import (
     SitrepError,
     TransientDeliveryError,
 )
-from functions.model import AlertState, ConditionKind, Severity
+from functions.core.model import AlertState, ConditionKind, Severity
+from functions.intake.alert import MAX_PAYLOAD_BYTES, decode_cloudevent_data, parse_alert
 
 FIXTURES = Path(__file__).parent / "fixtures" / "alerts"
 

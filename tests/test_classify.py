@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import re2
 
-from functions.classify import (
+from functions.analysis.classify.classifier import (
     HTTP_OK_SIGNATURE,
     MAX_MESSAGE_CHARS,
     UNKNOWN_SIGNATURE,
@@ -24,8 +24,8 @@ from functions.classify import (
     is_ok,
     naive_classify,
 )
-from functions.model import Category, LogRecord, Severity
-from functions.signatures import load_signatures
+from functions.analysis.classify.signatures import load_signatures
+from functions.core.model import Category, LogRecord, Severity
 
 SIGNATURES = load_signatures()
 CLASSIFIER = Classifier(SIGNATURES)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from functions.deliver.github import (
+from functions.adapters.github_issues import (
     MAX_BODY_CHARS,
     GitHubIssues,
     compose_body,
@@ -26,10 +26,10 @@ from functions.deliver.github import (
     parse_markers,
     truncate_markdown,
 )
-from functions.errors import PermanentDeliveryError, TransientDeliveryError
-from functions.lifecycle import LedgerEntry, SurfaceState, entry_from_json, entry_to_json
-from functions.model import IncidentStatus
-from functions.settings import Secret
+from functions.core.errors import PermanentDeliveryError, TransientDeliveryError
+from functions.core.model import IncidentStatus
+from functions.entry.settings import Secret
+from functions.incidents.lifecycle import LedgerEntry, SurfaceState, entry_from_json, entry_to_json
 from tests.fakes.github import REPOSITORY, TOKEN, GitHubFake
 
 KEY = "shop-prod/prod"

@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 import pytest
 from slack_sdk import WebClient
 
-from functions.deliver.slack import EVENT_TYPE, SlackChat
-from functions.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from functions.settings import Secret
+from functions.adapters.slack_chat import EVENT_TYPE, SlackChat
+from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from functions.entry.settings import Secret
 from tests.fakes.slack import BOT_TOKEN, CHANNEL, SlackFake
 
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)  # the fake's ts values start at 1_700_000_000 (2023-11-14)

@@ -14,8 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from functions.errors import EvidenceError, InputError
-from functions.evidence import (
+from functions.core.errors import EvidenceError, InputError
+from functions.core.model import LogRecord
+from functions.intake.evidence import (
     iter_log_entries,
     iter_log_entries_from,
     iter_records,
@@ -23,7 +24,6 @@ from functions.evidence import (
     record_from_entry,
     short_log_name,
 )
-from functions.model import LogRecord
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 EXPORT = FIXTURES / "export-cloudrun-incident.json"

@@ -27,8 +27,8 @@ import grpc
 import hcl2
 import pytest
 
-from functions.deliver.github import parse_markers
-from functions.runtime import FAILURE_MARKER, handle_cloud_event, reset_runtime
+from functions.adapters.github_issues import parse_markers
+from functions.entry.runtime import FAILURE_MARKER, handle_cloud_event, reset_runtime
 from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake, log_entry, matches, parse_filter

@@ -31,16 +31,16 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from functions.alert import parse_alert
-from functions.app import analyse_only
-from functions.errors import AlertError
-from functions.evidence import record_from_entry
-from functions.lifecycle import Transition
-from functions.model import Alert
+from functions.core.errors import AlertError
+from functions.core.model import Alert
+from functions.entry.runtime import handle_cloud_event, reset_runtime
+from functions.entry.settings import Settings
+from functions.entry.wiring import analyse_only
+from functions.incidents.lifecycle import Transition
+from functions.intake.alert import parse_alert
+from functions.intake.evidence import record_from_entry
 from functions.render import render
 from functions.render.markdown import GITHUB_BODY_MAX_CHARS
-from functions.runtime import handle_cloud_event, reset_runtime
-from functions.settings import Settings
 from tests.fakes.cloud_logging import LoggingFake
 from tests.fakes.slack import MAX_TEXT_CHARS, MAX_TOTAL_BLOCK_TEXT_CHARS, block_errors, total_block_text_chars
 

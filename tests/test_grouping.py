@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from functions.incident import incident_key, with_group_environment
-from functions.model import Alert, AlertState, ConditionKind, Severity
+from functions.card.incident import incident_key, with_group_environment
+from functions.core.model import Alert, AlertState, ConditionKind, Severity
 
 BASE = Alert(
     incident_id="0.a",

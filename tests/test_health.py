@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from functions.health import HealthThresholds, compute_health, judge_service
-from functions.model import Category, Health, RequestStats, Severity
+from functions.analysis.health import HealthThresholds, compute_health, judge_service
+from functions.core.model import Category, Health, RequestStats, Severity
 from tests.builders import failure, stats
 
 FAILED_START = frozenset({"instance-could-not-start"})

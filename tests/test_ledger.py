@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
-from functions.deliver.ledger import FileLedger, MemoryLedger
-from functions.errors import ConfigError
-from functions.lifecycle import LedgerEntry, Member, SurfaceState, entry_from_json, entry_to_json
-from functions.model import AlertState, IncidentStatus
+from functions.adapters.file_ledger import FileLedger, MemoryLedger
+from functions.core.errors import ConfigError
+from functions.core.model import AlertState, IncidentStatus
+from functions.incidents.lifecycle import LedgerEntry, Member, SurfaceState, entry_from_json, entry_to_json
 
 THREADS = 8
 ROUNDS = 6
@@ -29,7 +29,7 @@ def increment(entry: dict[str, Any] | None) -> dict[str, Any]:
 BUMP = """
 import sys
 from pathlib import Path
-from functions.deliver.ledger import FileLedger
+from functions.adapters.file_ledger import FileLedger
 ledger = FileLedger(Path(sys.argv[1]))
 for _ in range(int(sys.argv[2])):
     ledger.update("shared", lambda e: {"count": (e or {"count": 0})["count"] + 1})

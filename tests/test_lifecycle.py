@@ -7,7 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from functions.lifecycle import (
+from functions.core.model import Alert, AlertState, ConditionKind, IncidentStatus, Severity
+from functions.incidents.lifecycle import (
     LedgerEntry,
     SurfaceState,
     Transition,
@@ -16,7 +17,6 @@ from functions.lifecycle import (
     entry_to_json,
     resolve_manually,
 )
-from functions.model import Alert, AlertState, ConditionKind, IncidentStatus, Severity
 from tests.builders import at
 
 KEY = "proj/staging"

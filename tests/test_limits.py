@@ -22,14 +22,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from functions.alert import parse_alert
-from functions.app import analyse_only
-from functions.deliver.github import MAX_BODY_CHARS, compose_body, parse_markers, report_budget
-from functions.model import Card, LogRecord
+from functions.adapters.github_issues import MAX_BODY_CHARS, compose_body, parse_markers, report_budget
+from functions.analysis.templates.miner import TemplateMiner
+from functions.core.model import Card, LogRecord
+from functions.entry.settings import Settings
+from functions.entry.wiring import analyse_only
+from functions.intake.alert import parse_alert
 from functions.render.markdown import render_markdown
 from functions.render.slack import SLACK_MAX_BLOCKS_TEXT, SLACK_MAX_FALLBACK_TEXT, render_slack
-from functions.settings import Settings
-from functions.templates import TemplateMiner
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import log_entry
 from tests.fakes.slack import block_errors, total_block_text_chars
@@ -182,7 +182,7 @@ def test_a_report_rendered_without_the_budget_is_still_cut_visibly() -> None:
 
 def test_an_entry_dated_decades_away_does_not_stretch_the_timeline() -> None:
     # One stray line from 1971 among a 30-minute spike: the timeline shows the spike, not 28 million minutes.
-    from functions.pipeline import MAX_TIMELINE_MINUTES
+    from functions.analysis.pipeline import MAX_TIMELINE_MINUTES
 
     spike = [as_record(Line(60 * k, "checkout", "ERROR", "Container called exit(3)."), START) for k in range(30)]
     stray = as_record(Line(0, "checkout", "ERROR", "Container called exit(3)."), datetime(1971, 1, 1, tzinfo=UTC))
@@ -199,7 +199,7 @@ def test_memory_kept_between_alerts_stays_bounded_whatever_the_message_sizes() -
     import gc
     import tracemalloc
 
-    from functions.app import core
+    from functions.entry.wiring import core
 
     classifier = core().classifier
     tracemalloc.start()

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from functions.errors import EvidenceError
-from functions.metrics import (
+from functions.core.errors import EvidenceError
+from functions.core.model import MetricCount
+from functions.intake.metrics import (
     SeriesPoints,
     load_metric_counts,
     load_request_stats,
@@ -17,7 +18,6 @@ from functions.metrics import (
     series_from_document,
     stats_from_series,
 )
-from functions.model import MetricCount
 
 FIXTURES = Path(__file__).parent / "fixtures" / "logs"
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.redact import REDACTION_KINDS, is_secret_key, marker, redact, redact_mapping
+from functions.card.redact import REDACTION_KINDS, is_secret_key, marker, redact, redact_mapping
 
 CORPUS = Path(__file__).parent / "corpus"
 SECRETS: list[dict[str, Any]] = [

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from functions.incident import build_card
-from functions.model import Card, Health
+from functions.card.incident import build_card
+from functions.core.model import Card, Health
 from functions.render import render
 from functions.render.jsonout import render_json
 from functions.render.markdown import (

@@ -6,8 +6,8 @@ import json
 import shutil
 from pathlib import Path
 
-from functions.replay import load_replay, run_replay
-from functions.settings import Settings
+from functions.entry.replay import load_replay, run_replay
+from functions.entry.settings import Settings
 from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.github import GitHubFake

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from functions.model import Category, Health, Priority, ServiceHealth, Severity
-from functions.rootcause import RevisionTraffic, SignatureInfo, detect_bad_deploy, diagnose, fill_action
+from functions.analysis.rootcause import RevisionTraffic, SignatureInfo, detect_bad_deploy, diagnose, fill_action
+from functions.core.model import Category, Health, Priority, ServiceHealth, Severity
 from tests.builders import failure
 
 C = Category

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from functions.errors import ConfigError
-from functions.settings import DOCUMENTED, Secret, Settings
+from functions.core.errors import ConfigError
+from functions.entry.settings import DOCUMENTED, Secret, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

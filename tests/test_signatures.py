@@ -12,8 +12,7 @@ import pytest
 import re2
 import yaml
 
-from functions.model import Category, Priority, Severity
-from functions.signatures import (
+from functions.analysis.classify.signatures import (
     DEFAULT_PATH,
     ENTITY_NAMES,
     Signature,
@@ -25,18 +24,19 @@ from functions.signatures import (
     parse_signatures,
     render_template,
 )
-from functions.signatures_terraform import (
+from functions.analysis.classify.terraform import (
     GENERATED_BY,
-    TERRAFORM_JSON_PATH,
     check_terraform_json,
     filter_regex,
     logging_string,
-    main,
     render_terraform_json,
     terraform_export,
 )
+from functions.core.model import Category, Priority, Severity
+from functions.entry.export_signatures import TERRAFORM_JSON_PATH, main
 
 SIGNATURES = load_signatures()
+COMMITTED_JSON = TERRAFORM_JSON_PATH.read_text(encoding="utf-8")
 BY_ID = {sig.id: sig for sig in SIGNATURES}
 RAW: list[dict[str, Any]] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
 EXPORT_KEYS = {
@@ -451,7 +451,7 @@ def test_rendered_json_is_deterministic() -> None:
 
 
 def test_committed_terraform_json_is_not_stale() -> None:
-    assert check_terraform_json(SIGNATURES, TERRAFORM_JSON_PATH) == []
+    assert check_terraform_json(SIGNATURES, COMMITTED_JSON) == []
     assert main(["--terraform", "--check"]) == 0
 
 
@@ -459,9 +459,9 @@ def test_changing_a_signature_without_regenerating_is_detected() -> None:
     first = next(sig for sig in SIGNATURES if sig.alert is not None)
     changed = dataclasses.replace(first, summary=first.summary + " (changed)")
     modified = tuple(changed if sig is first else sig for sig in SIGNATURES)
-    assert check_terraform_json(modified, TERRAFORM_JSON_PATH) == [f"signature {first.id!r} differs"]
+    assert check_terraform_json(modified, COMMITTED_JSON) == [f"signature {first.id!r} differs"]
     without = tuple(sig for sig in SIGNATURES if sig is not first)
-    assert check_terraform_json(without, TERRAFORM_JSON_PATH) == [f"extra signature {first.id!r}"]
+    assert check_terraform_json(without, COMMITTED_JSON) == [f"extra signature {first.id!r}"]
 
 
 def test_cli_writes_then_checks_and_detects_edits(tmp_path: Path) -> None:

@@ -26,7 +26,10 @@ import pytest
 from functions_framework import create_app
 from werkzeug.serving import make_server
 
-from functions.actions import (
+from functions.entry.runtime import reset_runtime
+from functions.entry.slack_endpoint import SLACK_ANSWER_DEADLINE_S
+from functions.render.slack import ACTION_ACK, ACTION_REFRESH, ACTION_RESOLVE, ACTION_SILENCE_1H
+from functions.slack_app.actions import (
     USAGE,
     ActionError,
     ActionKind,
@@ -37,9 +40,6 @@ from functions.actions import (
     action_from_message,
     action_message,
 )
-from functions.render.slack import ACTION_ACK, ACTION_REFRESH, ACTION_RESOLVE, ACTION_SILENCE_1H
-from functions.runtime import reset_runtime
-from functions.slack_http import SLACK_ANSWER_DEADLINE_S
 from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake

@@ -8,7 +8,7 @@ import string
 import pytest
 
 from benchmarks._loghub import DATASETS, grouping_accuracy, load_dataset, loghub_root
-from functions.templates import TemplateMiner, mask_message, normalise_message, template_id_of
+from functions.analysis.templates.miner import TemplateMiner, mask_message, normalise_message, template_id_of
 
 TRACEBACK = """Traceback (most recent call last):
   File "/app/{module}.py", line {line}, in {function}

@@ -6,7 +6,7 @@ signatures.json, every Logging filter and extractor in that file is valid RE2, t
 function retries and runs as one instance, no secret value can reach the state.
 
 The signatures.json tests read terraform/modules/sitrep/signatures.json (generated
-by `python -m functions.signatures --terraform`) and skip, saying so, while that
+by `python -m functions.entry.export_signatures --terraform`) and skip, saying so, while that
 file does not exist yet. SITREP_SIGNATURES_JSON points them at another file.
 """
 
@@ -206,7 +206,7 @@ def _signatures() -> list[dict[str, Any]]:
     if not SIGNATURES_JSON.exists():
         pytest.skip(
             f"{SIGNATURES_JSON.relative_to(REPO) if SIGNATURES_JSON.is_relative_to(REPO) else SIGNATURES_JSON} "
-            "does not exist yet: generate it with `python -m functions.signatures --terraform`"
+            "does not exist yet: generate it with `python -m functions.entry.export_signatures --terraform`"
         )
     document = json.loads(SIGNATURES_JSON.read_text(encoding="utf-8"))
     signatures: list[dict[str, Any]] = document["signatures"]
@@ -354,7 +354,7 @@ def test_module_reads_signatures_json_instead_of_restating_patterns() -> None:
 @pytest.mark.parametrize("path", _tf_files(TERRAFORM), ids=lambda p: str(p.relative_to(TERRAFORM)))
 def test_no_logging_regex_is_written_by_hand(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert "=~" not in text and "!~" not in text, "regex filters belong in functions/signatures.yaml"
+    assert "=~" not in text and "!~" not in text, "regex filters belong in functions/analysis/classify/signatures.yaml"
 
 
 def test_every_signature_label_becomes_a_descriptor_label() -> None:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from functions.model import Card, IncidentStatus, Priority, RootCause, Severity
+from functions.core.model import Card, IncidentStatus, Priority, RootCause, Severity
 from functions.render.text import (
     ELLIPSIS,
     HEALTH_EMOJI,

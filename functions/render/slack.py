@@ -29,7 +29,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from functions.model import Card, Health, IncidentStatus, RootCause, Severity
+from functions.core.model import Card, Health, IncidentStatus, RootCause, Severity
 from functions.render.text import (
     ELLIPSIS,
     HEALTH_EMOJI,

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from functions.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth, Template
+from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth, Template
 
 HEALTH_EMOJI = {Health.FAILING: "🔴", Health.DEGRADED: "🟡", Health.HEALTHY: "🟢", Health.UNKNOWN: "⚪"}
 PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}

@@ -3,8 +3,8 @@
 # selfmon).
 
 locals {
-  # Failure signatures, generated from functions/signatures.yaml by
-  # `python -m functions.signatures --terraform`. Terraform never restates a
+  # Failure signatures, generated from functions/analysis/classify/signatures.yaml by
+  # `python -m functions.entry.export_signatures --terraform`. Terraform never restates a
   # pattern: every filter and extractor comes from this file.
   signatures_file = jsondecode(file("${path.module}/signatures.json"))
   signatures      = { for s in local.signatures_file.signatures : s.id => s }

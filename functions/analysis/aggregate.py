@@ -1,0 +1,257 @@
+"""Aggregation: one streaming pass over classified records, keeping counts, never the records.
+
+Memory is bounded whatever the spike: per-signature and per-template counters, a capped set of
+entity values, one example per group, and a per-minute histogram.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from functions.analysis.rootcause import RevisionTraffic
+from functions.core.model import Category, Failure, Finding, LogRecord, RequestStats, Severity, Template
+
+MAX_ENTITY_VALUES = 16  # distinct values kept per entity per signature
+MAX_EXAMPLE_CHARS = 2_000  # an excerpt, not the whole 100 KB message
+MAX_SERVICES_PER_GROUP = 64
+
+
+def _status_class(status: int) -> str:
+    return f"{status // 100}xx" if 100 <= status <= 599 else "other"
+
+
+@dataclass
+class _FailureAcc:
+    category: Category
+    signature: str
+    severity: Severity
+    summary: str
+    count: int = 0
+    by_service: Counter[str] = field(default_factory=Counter)
+    revisions: Counter[str] = field(default_factory=Counter)
+    entities: dict[str, Counter[str]] = field(default_factory=dict)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    example: str = ""
+
+
+@dataclass
+class _TemplateAcc:
+    category: Category
+    signature: str
+    count: int = 0
+    services: set[str] = field(default_factory=set)
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    example: str = ""
+
+
+@dataclass
+class _Requests:
+    by_class: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[int] = field(default_factory=Counter)
+    by_revision_total: Counter[str] = field(default_factory=Counter)
+    by_revision_5xx: Counter[str] = field(default_factory=Counter)
+
+
+def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a <= b else b
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if a >= b else b
+
+
+@dataclass(frozen=True)
+class Aggregates:
+    """What one pass over the evidence yields."""
+
+    records: int
+    failures: tuple[Failure, ...]
+    templates: tuple[Template, ...]
+    request_stats: dict[str, RequestStats]
+    traffic: dict[str, dict[str, RevisionTraffic]]
+    minutes: dict[int, int]
+    services: tuple[str, ...]
+    latest: datetime | None
+
+
+class Aggregator:
+    """Folds (record, finding, template id) triples into bounded aggregates."""
+
+    def __init__(self) -> None:
+        self.records = 0
+        self._failures: dict[str, _FailureAcc] = {}
+        self._templates: dict[str, _TemplateAcc] = {}
+        self._requests: dict[str, _Requests] = {}
+        self._rev_failures: dict[str, Counter[str]] = {}
+        self._minutes: Counter[int] = Counter()
+        self._services: dict[str, None] = {}
+        self._latest: datetime | None = None
+
+    def add_request(self, record: LogRecord) -> None:
+        """Count a request log line (any status) for health when metrics are absent."""
+        status = record.http_status
+        if status is None:
+            return
+        req = self._requests.get(record.service)
+        if req is None:
+            req = self._requests[record.service] = _Requests()
+        cls = _status_class(status)
+        req.by_class[cls] += 1
+        req.by_status[status] += 1
+        if record.revision:
+            req.by_revision_total[record.revision] += 1
+            if cls == "5xx":
+                req.by_revision_5xx[record.revision] += 1
+
+    def add(self, record: LogRecord, finding: Finding, template_id: str | None) -> None:
+        """Count one record; `template_id` is None for records that are not worth a template."""
+        self.records += 1
+        self._latest = _later(self._latest, record.timestamp)
+        if record.service and record.service not in self._services:
+            self._services[record.service] = None
+        if record.http_status is not None:
+            self.add_request(record)
+        if template_id is None:
+            return
+        ts = record.timestamp
+        acc = self._failures.get(finding.signature)
+        if acc is None:
+            acc = self._failures[finding.signature] = _FailureAcc(
+                finding.category, finding.signature, finding.severity, finding.summary
+            )
+        acc.count += 1
+        if len(acc.by_service) < MAX_SERVICES_PER_GROUP or record.service in acc.by_service:
+            acc.by_service[record.service] += 1
+        if record.revision:
+            acc.revisions[record.revision] += 1
+        for name, value in finding.entities.items():
+            values = acc.entities.get(name)
+            if values is None:
+                values = acc.entities[name] = Counter()
+            if len(values) < MAX_ENTITY_VALUES or value in values:
+                values[value] += 1
+        acc.first_seen = _earlier(acc.first_seen, ts)
+        acc.last_seen = _later(acc.last_seen, ts)
+        if not acc.example:
+            acc.example = record.message[:MAX_EXAMPLE_CHARS]
+        tpl = self._templates.get(template_id)
+        if tpl is None:
+            tpl = self._templates[template_id] = _TemplateAcc(finding.category, finding.signature)
+            tpl.example = record.message[:MAX_EXAMPLE_CHARS]
+        tpl.count += 1
+        if record.service and len(tpl.services) < MAX_SERVICES_PER_GROUP:
+            tpl.services.add(record.service)
+        tpl.first_seen = _earlier(tpl.first_seen, ts)
+        tpl.last_seen = _later(tpl.last_seen, ts)
+        if finding.category not in (Category.NOISE, Category.UNKNOWN):
+            if ts is not None:
+                self._minutes[int(ts.timestamp()) // 60] += 1
+            if record.revision:
+                per_service = self._rev_failures.get(record.service)
+                if per_service is None:
+                    per_service = self._rev_failures[record.service] = Counter()
+                per_service[record.revision] += 1
+
+    def merge_templates(self, resolve: Callable[[str], str]) -> None:
+        """Fold rows whose clusters merged after they were counted (the miner widens templates)."""
+        merged: dict[str, _TemplateAcc] = {}
+        for tid, acc in self._templates.items():
+            target = resolve(tid)
+            into = merged.get(target)
+            if into is None:
+                merged[target] = acc
+                continue
+            into.count += acc.count
+            into.services |= acc.services
+            into.first_seen = _earlier(into.first_seen, acc.first_seen)
+            into.last_seen = _later(into.last_seen, acc.last_seen)
+        self._templates = merged
+
+    def result(self, template_text: dict[str, str]) -> Aggregates:
+        """Freeze the aggregates; `template_text` maps template ids to their final masked text."""
+        failures = []
+        for acc in self._failures.values():
+            failures.append(
+                Failure(
+                    category=acc.category,
+                    signature=acc.signature,
+                    severity=acc.severity,
+                    summary=acc.summary,
+                    count=acc.count,
+                    services=tuple(s for s, _ in acc.by_service.most_common() if s),
+                    entities={k: tuple(v for v, _ in c.most_common()) for k, c in acc.entities.items()},
+                    first_seen=acc.first_seen,
+                    last_seen=acc.last_seen,
+                    revisions=tuple(r for r, _ in acc.revisions.most_common()),
+                    example=acc.example,
+                    counts_by_service=dict(acc.by_service),
+                )
+            )
+        failures.sort(key=lambda f: (f.severity.rank, -f.count, f.signature))
+        templates = [
+            Template(
+                template_id=tid,
+                text=template_text.get(tid, acc.example),
+                count=acc.count,
+                category=acc.category,
+                signature=acc.signature,
+                services=tuple(sorted(acc.services)),
+                first_seen=acc.first_seen,
+                last_seen=acc.last_seen,
+                example=acc.example,
+            )
+            for tid, acc in self._templates.items()
+        ]
+        templates.sort(key=lambda t: (-t.count, t.first_seen or datetime.max.replace(tzinfo=UTC)))
+        stats = {
+            service: RequestStats(
+                service=service,
+                by_class=dict(req.by_class),
+                source="logs",
+                by_revision_5xx=dict(req.by_revision_5xx),
+                by_revision_total=dict(req.by_revision_total),
+                by_status=dict(req.by_status),
+            )
+            for service, req in self._requests.items()
+            if service
+        }
+        return Aggregates(
+            records=self.records,
+            failures=tuple(failures),
+            templates=tuple(templates),
+            request_stats=stats,
+            traffic=self._traffic(stats),
+            minutes=dict(self._minutes),
+            services=tuple(self._services),
+            latest=self._latest,
+        )
+
+    def _traffic(self, stats: dict[str, RequestStats]) -> dict[str, dict[str, RevisionTraffic]]:
+        out: dict[str, dict[str, RevisionTraffic]] = {}
+        services = set(self._rev_failures) | set(stats)
+        for service in services:
+            req = stats.get(service)
+            fails = self._rev_failures.get(service, Counter())
+            revisions = set(fails) | set(req.by_revision_total if req else {})
+            out[service] = {
+                rev: RevisionTraffic(
+                    requests=req.by_revision_total.get(rev, 0) if req else 0,
+                    errors_5xx=req.by_revision_5xx.get(rev, 0) if req else 0,
+                    failures=fails.get(rev, 0),
+                )
+                for rev in revisions
+            }
+        return out

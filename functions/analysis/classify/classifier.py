@@ -1,0 +1,271 @@
+"""Classify log records into findings using the failure signatures.
+
+How a record is classified (first rule that applies wins):
+
+1. Pattern signatures, in file order: the first whose pattern matches anywhere in the
+   message (a multi-line traceback is one message) and whose ``http_status`` and
+   ``log_severity`` conditions hold. File order encodes specificity (see the header of
+   ``signatures.yaml``), so a traceback ending in ModuleNotFoundError is
+   ``dependency_missing`` and not ``application``.
+2. Status-only signatures (request logs), in file order, e.g. 504 -> timeout.
+3. A request-log record with a 1xx-3xx status that nothing above matched is a
+   successful request: signature ``http-ok`` (category ``unknown``, severity info).
+   ``is_failure`` is False for it, ``is_ok`` is True, so the pipeline can skip it.
+4. Anything else: category ``unknown``, signature ``unknown``, severity taken from the
+   record (ERROR and above -> error, WARNING -> warning, else info). Still grouped by
+   template downstream. An ERROR record with an ``...Error:``/``...Exception:`` line is
+   caught before this by the ``error-exception-line`` signature (application).
+
+Speed: all patterns are compiled into one RE2 set, so one linear scan of the message
+finds every candidate signature; only the first candidate's Python regex then runs to
+extract entities. Verdicts are memoised per (message, status, severity band) in a
+bounded LRU cache, since error spikes repeat the same lines; messages over CACHED_MAX_CHARS
+are not, so the cache is bounded in bytes as well as entries. A sentinel empty pattern
+in the set detects an RE2 failure (its DFA can give up on memory), in which case the
+classifier falls back to trying each pattern in order, so results never depend on RE2.
+Messages longer than MAX_MESSAGE_CHARS are classified on their head and tail (the
+final exception line of a traceback is at the end).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import NoReturn
+
+import re2
+
+from functions.analysis.classify.signatures import Signature, load_signatures, log_severity_rank
+from functions.core.model import Category, Finding, LogRecord, Severity
+
+HTTP_OK_SIGNATURE = "http-ok"
+UNKNOWN_SIGNATURE = "unknown"
+MAX_MESSAGE_CHARS = 16_384
+DEFAULT_CACHE_SIZE = 16_384
+# Longer messages are classified every time rather than memoised: the cache lives as long as the
+# instance, and 16,384 distinct 100 KB messages would hold 1.6 GB. Bounded this way it holds <= 32 MB.
+CACHED_MAX_CHARS = 2_048
+SET_MAX_MEM_BYTES = 64 << 20  # RE2 set memory budget; on failure we fall back, not fail
+_HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
+_ERROR_RANK = log_severity_rank("ERROR")
+_WARNING_RANK = log_severity_rank("WARNING")
+_NOT_FAILURES = frozenset({Category.NOISE, Category.UNKNOWN})
+
+
+class FrozenEntities(dict[str, str]):
+    """A read-only dict: findings from one cached verdict share it, so nobody may
+    mutate it; still a dict, so it serialises with json.dumps."""
+
+    __slots__ = ()
+
+    def _readonly(self, *args: object, **kwargs: object) -> NoReturn:
+        raise TypeError("finding entities are read-only; copy with dict(...)")
+
+    __setitem__ = _readonly
+    __delitem__ = _readonly
+    clear = _readonly
+    pop = _readonly
+    popitem = _readonly
+    setdefault = _readonly
+    update = _readonly
+    __ior__ = _readonly
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(frozenset(self.items()))
+
+
+_NO_ENTITIES = FrozenEntities()
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    category: Category
+    signature: str
+    severity: Severity
+    summary: str
+    entities: Mapping[str, str]
+
+
+def is_failure(finding: Finding) -> bool:
+    """True for findings that are failures (not noise, not unknown, not a 2xx/3xx)."""
+    return finding.category not in _NOT_FAILURES
+
+
+def is_ok(finding: Finding) -> bool:
+    """True for a successful request (request-log record with a 1xx-3xx status)."""
+    return finding.signature == HTTP_OK_SIGNATURE
+
+
+@functools.lru_cache(maxsize=64)
+def _severity_band(severity: str) -> Severity:
+    rank = log_severity_rank(severity)
+    if rank >= _ERROR_RANK:
+        return Severity.ERROR
+    if rank >= _WARNING_RANK:
+        return Severity.WARNING
+    return Severity.INFO
+
+
+_BAND_RANK = {
+    Severity.ERROR: _ERROR_RANK,
+    Severity.WARNING: _WARNING_RANK,
+    Severity.INFO: 0,
+}
+
+
+def _clip(message: str) -> str:
+    if len(message) <= MAX_MESSAGE_CHARS:
+        return message
+    return message[:_HEAD_TAIL_CHARS] + "\n" + message[-_HEAD_TAIL_CHARS:]
+
+
+class Classifier:
+    """LogRecord -> Finding, driven by the signatures (see the module docstring)."""
+
+    def __init__(
+        self,
+        signatures: Sequence[Signature],
+        *,
+        cache_size: int = DEFAULT_CACHE_SIZE,
+        set_max_mem_bytes: int = SET_MAX_MEM_BYTES,
+    ) -> None:
+        self._signatures = tuple(signatures)
+        self._text = tuple(s for s in self._signatures if s.regex is not None)
+        self._status_only = tuple(s for s in self._signatures if s.regex is None)
+        self._all_text = tuple(range(len(self._text)))
+        self._set, self._sentinel = self._build_set(set_max_mem_bytes)
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._verdict)
+
+    def _build_set(self, max_mem: int) -> tuple[re2.Set | None, int]:
+        options = re2.Options()
+        options.max_mem = max_mem
+        options.log_errors = False
+        rset = re2.Set.SearchSet(options)
+        try:
+            for sig in self._text:
+                rset.Add(sig.pattern)
+            sentinel = rset.Add("")
+            rset.Compile()
+        except re2.error:
+            return None, -1  # too big for the budget: every message tries every pattern
+        return rset, sentinel
+
+    @classmethod
+    def default(cls) -> Classifier:
+        """The classifier for the packaged signatures.yaml (built once per process)."""
+        return _default_classifier()
+
+    @property
+    def signatures(self) -> tuple[Signature, ...]:
+        return self._signatures
+
+    @property
+    def uses_set(self) -> bool:
+        """Whether the RE2 set pre-filter is active (False: per-pattern fallback)."""
+        return self._set is not None
+
+    def cache_info(self) -> functools._CacheInfo:
+        return self._cached.cache_info()
+
+    def classify(self, record: LogRecord) -> Finding:
+        """Classify one log record (message, request status and severity all count)."""
+        return self.classify_message(
+            record.message,
+            http_status=record.http_status,
+            service=record.service,
+            revision=record.revision,
+            severity=record.severity,
+        )
+
+    def classify_many(self, records: Iterable[LogRecord]) -> list[Finding]:
+        return [self.classify(record) for record in records]
+
+    def classify_message(
+        self,
+        message: str,
+        *,
+        http_status: int | None = None,
+        service: str = "",
+        revision: str = "",
+        severity: str = "",
+    ) -> Finding:
+        """Classify a bare message; `severity` is the LogEntry severity name, if known."""
+        band = _severity_band(severity)
+        if len(message) <= CACHED_MAX_CHARS:
+            verdict = self._cached(message, http_status, band)
+        else:
+            verdict = self._verdict(message, http_status, band)
+        return Finding(
+            category=verdict.category,
+            signature=verdict.signature,
+            severity=verdict.severity,
+            summary=verdict.summary,
+            entities=verdict.entities,
+            service=service,
+            revision=revision,
+        )
+
+    def _candidates(self, text: str) -> Sequence[int]:
+        if self._set is None:
+            return self._all_text
+        hits = self._set.Match(text)
+        if not hits or self._sentinel not in hits:
+            return self._all_text  # RE2 gave up (DFA out of memory): be exact instead
+        return sorted(h for h in hits if h != self._sentinel)
+
+    def _verdict(self, message: str, http_status: int | None, band: Severity) -> _Verdict:
+        log_rank = _BAND_RANK[band]
+        text = _clip(message)
+        if text:
+            for index in self._candidates(text):
+                sig = self._text[index]
+                if not sig.accepts(http_status, log_rank):
+                    continue
+                entities = sig.search(text)
+                if entities is None:
+                    continue
+                return self._make(sig, entities, http_status)
+        if http_status is not None:
+            for sig in self._status_only:
+                if sig.accepts(http_status, log_rank):
+                    return self._make(sig, {}, http_status)
+            if 100 <= http_status < 400:
+                return _Verdict(
+                    Category.UNKNOWN,
+                    HTTP_OK_SIGNATURE,
+                    Severity.INFO,
+                    "successful request",
+                    FrozenEntities(status=str(http_status)),
+                )
+        entities = FrozenEntities(status=str(http_status)) if http_status else _NO_ENTITIES
+        return _Verdict(Category.UNKNOWN, UNKNOWN_SIGNATURE, band, "unrecognised log message", entities)
+
+    @staticmethod
+    def _make(sig: Signature, entities: dict[str, str], http_status: int | None) -> _Verdict:
+        if http_status is not None:
+            entities.setdefault("status", str(http_status))
+        return _Verdict(
+            sig.category,
+            sig.id,
+            sig.severity,
+            sig.render_summary(entities),
+            FrozenEntities(entities),
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _default_classifier() -> Classifier:
+    return Classifier(load_signatures())
+
+
+def naive_classify(signatures: Sequence[Signature], message: str) -> tuple[str, dict[str, str]]:
+    """Reference semantics for tests and the benchmark baseline: try every pattern in
+    file order with Python re (no set, no cache). Returns (signature id, entities)."""
+    for sig in signatures:
+        if sig.regex is None or sig.log_severity is not None or sig.http_status:
+            continue
+        entities = sig.search(message)
+        if entities is not None:
+            return sig.id, entities
+    return UNKNOWN_SIGNATURE, {}

@@ -1,0 +1,452 @@
+"""Root-cause stage: a causal graph over the failures, its roots ranked, each with a why-chain.
+
+Nodes are (signature, service) pairs. An edge u → v says "u can explain v": v's category is one
+the signature file lists under u's `causes`, and either both happen in the same service or v names
+u's service as the host it failed to reach. Roots are the strongly connected components nobody
+upstream explains; noise never causes anything and is never a root.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+
+from functions.analysis.classify.signatures import render_template
+from functions.analysis.health import revision_number
+from functions.core.model import Action, Category, Failure, Health, Priority, RootCause, ServiceHealth, Severity
+
+# Categories that never explain anything else, nor stand as a root themselves.
+_NOT_CAUSAL = frozenset({Category.NOISE, Category.UNKNOWN})
+# Categories that describe reaching another host, so they may name the service that failed.
+_REACHES_OTHERS = frozenset(
+    {Category.NETWORK, Category.TIMEOUT, Category.WEBSOCKET, Category.AUTH, Category.TLS, Category.DATABASE}
+)
+_MAX_CHAIN = 6
+# How badly a root's service is hurt, worst first: among equally severe roots, the one behind a
+# FAILING service leads the card even when a DEGRADED service's root logged more lines.
+_IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health.HEALTHY: 3}
+# A second root in a service whose leading root logged at least 1/MINOR_SHARE times more is
+# background (a few slow calls beside an outage), shown as contributing rather than as a root.
+MINOR_SHARE = 0.05
+
+
+@dataclass(frozen=True)
+class SignatureInfo:
+    """What the root-cause stage needs to know of a signature, taken from the signature file."""
+
+    causes: frozenset[Category] = frozenset()
+    action_priority: Priority | None = None
+    action_text: str = ""
+    failed_start: bool = False
+
+
+@dataclass(frozen=True)
+class RevisionTraffic:
+    """Per-revision traffic of one service: requests seen, 5xx among them, failure log lines."""
+
+    requests: int = 0
+    errors_5xx: int = 0
+    failures: int = 0
+
+
+@dataclass(frozen=True)
+class _Node:
+    failure: Failure
+    service: str
+    count: int
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.failure.signature, self.service)
+
+    def describe(self) -> str:
+        where = f"{self.service}: " if self.service else ""
+        return f"{where}{self.failure.summary} (×{self.count})"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """The outcome of the stage: primary roots, contributing (warning-level) roots, actions."""
+
+    root_causes: tuple[RootCause, ...]
+    contributing: tuple[RootCause, ...]
+    actions: tuple[Action, ...]
+    explained: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+
+
+def _nodes(failures: Sequence[Failure]) -> list[_Node]:
+    nodes = []
+    for failure in failures:
+        if failure.category in _NOT_CAUSAL:
+            continue
+        by_service = failure.counts_by_service or {"": failure.count}
+        for service, count in by_service.items():
+            if count:
+                nodes.append(_Node(failure, service, count))
+    return nodes
+
+
+def _names_service(failure: Failure, service: str) -> bool:
+    """True when the failure's host entity points at `service` (e.g. host "auth-svc.internal")."""
+    if not service:
+        return False
+    for host in failure.entities.get("host", ()):
+        head = host.lower().split(".")[0].split(":")[0]
+        if head == service or head.startswith(service + "-") or service.startswith(head + "-"):
+            return True
+    return False
+
+
+def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
+    if u is v or u.failure.category in _NOT_CAUSAL:
+        return False
+    if u.failure.signature == v.failure.signature and u.service == v.service:
+        return False
+    u_info = info.get(u.failure.signature, SignatureInfo())
+    if (
+        u.service == v.service
+        and u.failure.category is v.failure.category is Category.CONTAINER_STARTUP
+        and not u_info.failed_start
+        and info.get(v.failure.signature, SignatureInfo()).failed_start
+    ):
+        return True  # a crash (exit code, OOM kill, failed probe) is why the instance never started
+    causes = u_info.causes
+    if v.failure.category not in causes:
+        return False
+    if u.failure.first_seen and v.failure.last_seen and u.failure.first_seen > v.failure.last_seen:
+        return False  # a cause cannot start after its effect has ended
+    if u.service == v.service:
+        return True
+    return v.failure.category in _REACHES_OTHERS and _names_service(v.failure, u.service)
+
+
+def _cross_service_edges(u: _Node, v: _Node) -> bool:
+    """A failure in service Y explains a reach-failure in X that names Y, whatever the categories."""
+    return (
+        u.service != v.service
+        and u.failure.category not in _NOT_CAUSAL
+        and u.failure.severity in (Severity.CRITICAL, Severity.ERROR)
+        and v.failure.category in _REACHES_OTHERS
+        and _names_service(v.failure, u.service)
+    )
+
+
+def _strongly_connected(n: int, edges: Sequence[Sequence[int]]) -> list[int]:
+    """Component id of each node (iterative Tarjan): cycles in the category graph must not hide roots."""
+    index = [-1] * n
+    low = [0] * n
+    on_stack = [False] * n
+    comp = [-1] * n
+    stack: list[int] = []
+    counter = 0
+    n_comp = 0
+    for start in range(n):
+        if index[start] != -1:
+            continue
+        work = [(start, 0)]
+        while work:
+            node, child_i = work.pop()
+            if child_i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack[node] = True
+            recurse = False
+            children = edges[node]
+            while child_i < len(children):
+                child = children[child_i]
+                child_i += 1
+                if index[child] == -1:
+                    work.append((node, child_i))
+                    work.append((child, 0))
+                    recurse = True
+                    break
+                if on_stack[child]:
+                    low[node] = min(low[node], index[child])
+            if recurse:
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack[member] = False
+                    comp[member] = n_comp
+                    if member == node:
+                        break
+                n_comp += 1
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return comp
+
+
+def _epoch(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else float("inf")
+
+
+def _rank_key(node: _Node) -> tuple[int, int, float]:
+    """Roots rank by severity, then count, then earliest onset (DESIGN §5)."""
+    return (node.failure.severity.rank, -node.count, _epoch(node.failure.first_seen))
+
+
+def _impact_key(cause: RootCause, health: Mapping[str, ServiceHealth]) -> tuple[int, int, int, float]:
+    """Final order of merged roots: severity, then how hurt the service is, then lines, then onset."""
+    judged = health.get(cause.service)
+    impact = _IMPACT_RANK[judged.status] if judged is not None else _IMPACT_RANK[Health.UNKNOWN]
+    return (cause.severity.rank, impact, -cause.count, _epoch(cause.first_seen))
+
+
+def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[int]]) -> list[int]:
+    """The downstream path from a root that explains the most: longest, then most lines."""
+    best: list[int] = [start]
+    best_score = (1, nodes[start].count)
+
+    def walk(path: list[int]) -> None:
+        nonlocal best, best_score
+        tail = path[-1]
+        extended = False
+        if len(path) < _MAX_CHAIN:
+            for child in sorted(edges[tail], key=lambda c: -nodes[c].count)[:4]:
+                if child not in path:
+                    extended = True
+                    walk([*path, child])
+        if not extended:
+            score = (len(path), sum(nodes[i].count for i in path))
+            if score > best_score:
+                best, best_score = path, score
+
+    walk([start])
+    return best
+
+
+def detect_bad_deploy(
+    service: str,
+    traffic: Mapping[str, RevisionTraffic],
+    *,
+    concentration: float = 0.8,
+    healthy_5xx_ratio: float = 0.05,
+) -> tuple[str, str, str] | None:
+    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine."""
+    revisions = sorted((r for r in traffic if revision_number(r) >= 0), key=revision_number)
+    if len(revisions) < 2:
+        return None
+    newest, previous = revisions[-1], revisions[-2]
+    total_failures = sum(t.failures + t.errors_5xx for t in traffic.values())
+    new = traffic[newest]
+    old = traffic[previous]
+    if total_failures == 0 or (new.failures + new.errors_5xx) / total_failures < concentration:
+        return None
+    if old.requests == 0 or old.errors_5xx / old.requests >= healthy_5xx_ratio:
+        return None
+    share = (new.failures + new.errors_5xx) / total_failures
+    reason = (
+        f"{share * 100:.0f}% of {service}'s errors are on its newest revision {newest}; "
+        f"the previous revision {previous} served {old.requests} requests with "
+        f"{old.errors_5xx / old.requests * 100:.0f}% 5xx"
+    )
+    return newest, previous, reason
+
+
+def rollback_command(service: str, previous: str, region: str = "") -> str:
+    region_flag = f" --region={region}" if region else ""
+    return f"gcloud run services update-traffic {service} --to-revisions={previous}=100{region_flag}"
+
+
+def fill_action(text: str, entities: Mapping[str, tuple[str, ...]], service: str) -> str:
+    """Fill {entity} placeholders with the most frequent value seen (and {service}); `[...]` segments
+    whose entities are missing are dropped and other missing entities show as <name> (render_template)."""
+    values = {k: v[0] for k, v in entities.items() if v}
+    values.setdefault("service", service or "the service")
+    return render_template(text, values)
+
+
+def _health_symptom(service: str, health: Mapping[str, ServiceHealth]) -> str | None:
+    judged = health.get(service)
+    if judged is None or not judged.reasons:
+        return None
+    return f"{service} is {judged.status.value}: {', '.join(judged.reasons[:2])}"
+
+
+def diagnose(
+    failures: Sequence[Failure],
+    info: Mapping[str, SignatureInfo],
+    health: Sequence[ServiceHealth] = (),
+    traffic: Mapping[str, Mapping[str, RevisionTraffic]] | None = None,
+    region: str = "",
+) -> Diagnosis:
+    """Find the independent root causes of the failures, their why-chains and the actions they call for."""
+    nodes = _nodes(failures)
+    n = len(nodes)
+    edges: list[list[int]] = [[] for _ in range(n)]
+    for i, u in enumerate(nodes):
+        for j, v in enumerate(nodes):
+            if i != j and (_can_explain(u, v, info) or _cross_service_edges(u, v)):
+                edges[i].append(j)
+    comp = _strongly_connected(n, edges)
+    has_parent = set()
+    for i in range(n):
+        for j in edges[i]:
+            if comp[i] != comp[j]:
+                has_parent.add(comp[j])
+    roots_by_comp: dict[int, int] = {}
+    for i, node in enumerate(nodes):
+        c = comp[i]
+        if c in has_parent:
+            continue
+        current = roots_by_comp.get(c)
+        if current is None or _first_key(node) < _first_key(nodes[current]):
+            roots_by_comp[c] = i
+    health_by_service = {h.service: h for h in health}
+    traffic = traffic or {}
+    causes: list[tuple[tuple[int, int, float], RootCause]] = []
+    explained: dict[tuple[str, str], tuple[str, str]] = {}
+    deploy_checked: set[str] = set()
+    for i in sorted(roots_by_comp.values(), key=lambda k: _rank_key(nodes[k])):
+        root = nodes[i]
+        path = _longest_chain(i, nodes, edges)
+        for member in path[1:]:
+            explained.setdefault(nodes[member].key, root.key)
+        chain = [nodes[k].describe() for k in reversed(path)]
+        symptom = _health_symptom(nodes[path[-1]].service, health_by_service)
+        if symptom:
+            chain.insert(0, symptom)
+        revision, previous = "", ""
+        deploy = None
+        if root.service not in deploy_checked:  # a bad deploy is named once, on the service's main root
+            deploy_checked.add(root.service)
+            deploy = detect_bad_deploy(root.service, traffic.get(root.service, {}))
+        if deploy:
+            revision, previous, reason = deploy
+            chain.append(f"likely a bad deploy: {reason}")
+        causes.append(
+            (
+                _rank_key(root),
+                RootCause(
+                    category=root.failure.category,
+                    signature=root.failure.signature,
+                    service=root.service,
+                    summary=root.failure.summary,
+                    chain=tuple(chain),
+                    count=root.count,
+                    severity=root.failure.severity,
+                    first_seen=root.failure.first_seen,
+                    evidence=root.failure.example,
+                    revision=revision,
+                    previous_revision=previous,
+                    entities=root.failure.entities,
+                ),
+            )
+        )
+    causes.sort(key=lambda item: item[0])
+    ranked = _merge_same_kind([cause for _, cause in causes])
+    # Merging sums counts, so rank the primary roots again, now also by the harm done to their service.
+    primary = tuple(
+        sorted(
+            (c for c in ranked if c.severity in (Severity.CRITICAL, Severity.ERROR)),
+            key=lambda cause: _impact_key(cause, health_by_service),
+        )
+    )
+    contributing = tuple(c for c in ranked if c not in primary)
+    primary, minor = _split_minor(primary)
+    contributing = (*contributing, *minor)
+    if not primary:
+        primary, contributing = contributing, ()
+    actions = _actions(primary, contributing, failures, info, region)
+    return Diagnosis(primary, contributing, actions, explained)
+
+
+def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tuple[RootCause, ...]]:
+    """(roots, minor roots): a root dwarfed by a higher-ranked root of the same service is minor."""
+    kept: list[RootCause] = []
+    minor: list[RootCause] = []
+    for cause in ranked:
+        lead = next((k for k in kept if k.service == cause.service), None)
+        if lead is not None and cause.count <= lead.count * MINOR_SHARE:
+            minor.append(cause)
+        else:
+            kept.append(cause)
+    return tuple(kept), tuple(minor)
+
+
+def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
+    """One root per (category, service): two database signatures in one service are one database problem."""
+    merged: dict[tuple[Category, str], RootCause] = {}
+    order: list[tuple[Category, str]] = []
+    for cause in ranked:
+        kind = (cause.category, cause.service)
+        lead = merged.get(kind)
+        if lead is None:
+            merged[kind] = cause
+            order.append(kind)
+            continue
+        entities = {k: tuple(dict.fromkeys([*lead.entities.get(k, ()), *v])) for k, v in cause.entities.items()}
+        merged[kind] = replace(
+            lead,
+            count=lead.count + cause.count,
+            chain=(*lead.chain, f"together with: {cause.summary} (×{cause.count})"),
+            entities={**lead.entities, **entities},
+        )
+    return [merged[k] for k in order]
+
+
+def _first_key(node: _Node) -> tuple[float, int, int]:
+    """Inside a causal cycle, the earliest onset is the best guess at the cause."""
+    return (_epoch(node.failure.first_seen), node.failure.severity.rank, -node.count)
+
+
+def _actions(
+    primary: Sequence[RootCause],
+    contributing: Sequence[RootCause],
+    failures: Sequence[Failure],
+    info: Mapping[str, SignatureInfo],
+    region: str,
+) -> tuple[Action, ...]:
+    """Prioritised actions: rollbacks and root actions first, then what the other failures ask for."""
+    actions: list[Action] = []
+    seen: set[str] = set()
+
+    def add(priority: Priority, text: str, category: Category | None, signature: str) -> None:
+        if text and text not in seen:
+            seen.add(text)
+            actions.append(Action(priority, text, category, signature))
+
+    for cause in primary:
+        if cause.previous_revision:
+            add(
+                Priority.P0,
+                f"Roll back {cause.service} to {cause.previous_revision}: "
+                f"`{rollback_command(cause.service, cause.previous_revision, region)}`",
+                cause.category,
+                cause.signature,
+            )
+        sig = info.get(cause.signature)
+        if sig and sig.action_text:
+            add(sig.action_priority or Priority.P0, fill_action(sig.action_text, cause.entities, cause.service),
+                cause.category, cause.signature)
+    for cause in contributing:
+        sig = info.get(cause.signature)
+        if sig and sig.action_text:
+            priority = sig.action_priority or Priority.P1
+            if priority is Priority.P0:
+                priority = Priority.P1  # a warning-level contributor never outranks the roots
+            add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category, cause.signature)
+    # A failure of the same kind as a root (category and service) is part of that problem: fill its
+    # action with what the root knows too, so one piece of advice is not given twice, once without
+    # the entity (e.g. the memory limit named only by a sibling line).
+    known = {(c.category, c.service): c.entities for c in (*primary, *contributing)}
+    rest = sorted(
+        (f for f in failures if f.category is not Category.UNKNOWN),
+        key=lambda f: (f.severity.rank, -f.count),
+    )
+    for failure in rest:
+        sig = info.get(failure.signature)
+        if not sig or not sig.action_text:
+            continue
+        priority = sig.action_priority or Priority.P2
+        if priority is Priority.P0:
+            priority = Priority.P1  # only roots carry P0: fixing a symptom first wastes the first minutes
+        service = failure.services[0] if failure.services else ""
+        entities = {**known.get((failure.category, service), {}), **failure.entities}
+        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature)
+    order = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
+    return tuple(sorted(actions, key=lambda a: order[a.priority]))

@@ -1,0 +1,209 @@
+"""Log-message masking: the shape of a message, with its variable parts written ``<*>``.
+
+The template miner (`functions.analysis.templates.miner`) groups messages by these masked keys:
+
+1. **Normalise.** A multi-line message is reduced to its first line; a Python traceback
+   to its first line plus its final exception line, and a Java trace to its first line plus
+   its last ``Caused by:`` line, so traces with different frames but the same exception
+   group together. Messages are cut at ``MAX_MESSAGE_CHARS``.
+2. **Mask.** Every digit run becomes ``0`` (one C-level regex pass, so variable tokens repeat
+   and a bounded token cache answers most tokens), then each whitespace token is classified
+   once: tokens holding digits (numbers, hex, UUIDs, IPs, host:port, durations such as
+   ``15s``/``250ms``, timestamps), paths, URLs, emails, single quoted values, ``k=v`` values
+   that are not plain words, booleans/null, long hex words, dotted names (``com.foo.Bar``,
+   host names) and month/weekday names become ``<*>``. A ``key=``/``key:`` prefix and
+   brackets are kept (``uid=<*>``, ``(<*>``); a unit word after a number is absorbed
+   (``1.2 KB`` is one value) and consecutive wildcards collapse into one, so values of
+   varying length do not change the token count. Every masked part is written ``<*>``.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import islice
+from typing import TypeVar
+
+WILDCARD = "<*>"
+MAX_MESSAGE_CHARS = 4096  # longer messages are cut: the shape is in the head
+TRACE_JOINER = " | "  # joins a trace's first line and its final exception line
+EVICT_FRACTION = 0.125  # share of a full cache's entries (or of the miner's clusters) dropped at once
+
+_TOKEN_CACHE_SIZE = 32_768
+_TOKEN_CACHE_MAX_CHARS = 64
+
+_T = TypeVar("_T")
+
+_DIGITS = re.compile(r"[0-9]+")
+_DOTTED = re.compile(r"[A-Za-z_][\w-]*(?:\.[\w-]+){2,}")
+_HEX_WORD = re.compile(r"[0-9a-fA-F]{8,}")
+_PLAIN_WORD = re.compile(r"[A-Za-z_]+")
+_WINDOWS_PATH = re.compile(r"[A-Za-z]:\\")
+_CALL_OF_NUMBER = re.compile(r"([A-Za-z_]\w*)\(0\)")  # exit(3), signal(9): keep the name readable
+
+_OPENERS = "([{<\"'"
+_CLOSER_OF = {"(": ")", "[": "]", "{": "}", "<": ">", '"': '"', "'": "'"}
+_TRAILING_PUNCT = ",;:."
+_CLOSERS = ")]}>\"'"
+_KEY_END_CHARS = "_.-]"
+_EMPTY_GROUPS = frozenset({"()", "[]", "{}", '""', "''", "(<*>)", "[<*>]", "{<*>}", "<<*>>", '"<*>"', "'<*>'"})
+_VALUE_WORDS = frozenset({"true", "false", "True", "False", "TRUE", "FALSE", "null", "NULL", "None", "nil"})
+_CALENDAR_WORDS = frozenset("Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())  # noqa: SIM905
+_UNIT_WORDS = frozenset(
+    "ns us µs ms s sec secs second seconds min mins minute minutes h hr hrs hour hours "  # noqa: SIM905
+    "B KB MB GB TB KiB MiB GiB TiB byte bytes".split()
+)
+# A unit token may carry the closing bracket or punctuation of "(1.16 KB)," forms.
+_UNIT_TOKENS = frozenset(u + tail for u in _UNIT_WORDS for tail in ("", ")", "]", ",", ";", ")."))
+
+
+def _split_punct(token: str) -> tuple[str, str, str]:
+    """Split a token into (openers, core, closers): brackets and quotes around the value."""
+    start, end = 0, len(token)
+    while start < end and token[start] in _OPENERS:
+        start += 1
+    while end > start and token[end - 1] in _TRAILING_PUNCT:
+        end -= 1
+    opener = start - 1
+    while opener >= 0 and end > start and token[end - 1] == _CLOSER_OF[token[opener]]:
+        end -= 1
+        opener -= 1
+    return token[:start], token[start:end], token[end:]
+
+
+def _is_variable(core: str) -> bool:
+    """Whether a bare value (brackets stripped, digits already ``0``) is a variable part."""
+    if "0" in core or core in _VALUE_WORDS or core in _CALENDAR_WORDS:
+        return True
+    if (core.startswith("/") and len(core) > 1) or core.count("/") >= 2:
+        return True  # absolute or multi-segment path
+    if "://" in core or _WINDOWS_PATH.match(core):
+        return True
+    at = core.find("@")
+    if 0 < at < len(core) - 1:
+        return True  # email, user@host, Object@hash
+    if core.count(".") >= 2 and _DOTTED.fullmatch(core):
+        return True  # host names, dotted identifiers
+    return len(core) >= 8 and _HEX_WORD.fullmatch(core) is not None
+
+
+def _mask_token(token: str) -> str:
+    """Mask one whitespace token (digits already normalised to ``0``)."""
+    if token.isalpha():  # the common case: a plain word
+        if token in _VALUE_WORDS or token in _CALENDAR_WORDS or _HEX_WORD.fullmatch(token):
+            return WILDCARD
+        return token
+    if token == WILDCARD:
+        return token
+    opening, core, closing = _split_punct(token)
+    if not core:
+        return WILDCARD if token in _EMPTY_GROUPS else token
+    if opening and closing and opening[-1] in "\"'" and closing[0] == opening[-1]:
+        return WILDCARD  # a quoted single value
+    if (core[0] == "/" and len(core) > 1) or "://" in core:
+        return _wrap(opening, closing)  # a path or URL, query string included
+    equals = core.find("=")
+    if equals > 0 and (core[equals - 1].isalnum() or core[equals - 1] in _KEY_END_CHARS):
+        value = core[equals + 1 :].rstrip(_CLOSERS)
+        bare = value.strip("\"'")
+        if value and (value[0] in "\"'" or bare in _VALUE_WORDS or not _PLAIN_WORD.fullmatch(bare)):
+            tail = core[equals + 1 + len(value) :]
+            return f"{opening}{core[: equals + 1]}{WILDCARD}{tail}{closing}"
+        return token  # empty or plain-word value: the sibling rule decides
+    call = _CALL_OF_NUMBER.fullmatch(core)
+    if call:
+        return f"{opening}{call.group(1)}({WILDCARD}){closing}"
+    key, colon, value = core.rpartition(":")
+    if colon and _PLAIN_WORD.fullmatch(key) and ("0" in value or value in _VALUE_WORDS):
+        return f"{opening}{key}:{WILDCARD}{closing}"
+    return _wrap(opening, closing) if _is_variable(core) else token
+
+
+def _wrap(opening: str, closing: str) -> str:
+    """A wildcard inside the token's own brackets; a bare wildcard for a bracketed value."""
+    masked = f"{opening}{WILDCARD}{closing}"
+    return WILDCARD if masked in _EMPTY_GROUPS else masked
+
+
+def _absorb_units(tokens: list[str]) -> list[str]:
+    """Fold a unit word into the number before it: ``<*> bytes`` and ``(<*> KB)`` are one value."""
+    out: list[str] = []
+    for token in tokens:
+        if token in _UNIT_TOKENS and out and WILDCARD in out[-1]:
+            out[-1] = WILDCARD
+        else:
+            out.append(token)
+    return out
+
+
+def normalise_message(message: str) -> str:
+    """Reduce a message to the text that decides its shape (see the module docstring)."""
+    if len(message) > MAX_MESSAGE_CHARS:
+        message = message[:MAX_MESSAGE_CHARS]
+    if "\n" not in message:
+        return message
+    lines = [line for line in message.splitlines() if line.strip()]
+    if not lines:
+        return ""
+    first = lines[0].strip()
+    if any(line.startswith("Traceback (most recent call last)") for line in lines):
+        final = next((line for line in reversed(lines) if not line[0].isspace()), "")
+        return f"{first}{TRACE_JOINER}{final.strip()}" if final.strip() != first else first
+    causes = [line.strip() for line in lines if line.lstrip().startswith("Caused by:")]
+    return f"{first}{TRACE_JOINER}{causes[-1]}" if causes else first
+
+
+def mask_message(message: str) -> str:
+    """The masked key of a message: its tokens with variable parts as ``<*>``, space-joined."""
+    return Masker().mask(message)
+
+
+def trim_cache(cache: dict[str, _T], size: int) -> None:
+    """Drop the oldest entries of an insertion-ordered cache that reached ``size``."""
+    for key in list(islice(cache, max(1, int(size * EVICT_FRACTION)))):
+        del cache[key]
+
+
+class Masker:
+    """Masks messages, remembering how each (digit-normalised) token was classified."""
+
+    __slots__ = ("_known",)
+
+    def __init__(self) -> None:
+        self._known: dict[str, str] = {}
+
+    def mask(self, message: str) -> str:
+        """The masked key of a message (see `mask_message`)."""
+        return self.mask_shape(self.shape(message))[0]
+
+    @staticmethod
+    def shape(message: str) -> str:
+        """The normalised message with every digit run as ``0``: many lines share one shape."""
+        if "\n" in message or len(message) > MAX_MESSAGE_CHARS:
+            message = normalise_message(message)
+        return _DIGITS.sub("0", message)
+
+    def mask_shape(self, shape: str) -> tuple[str, list[str]]:
+        """The masked key of a shape and its tokens (shared with the token cache, to save memory)."""
+        tokens = shape.split()
+        known = self._known
+        masked = list(map(known.get, tokens))
+        if None in masked:
+            for index, value in enumerate(masked):
+                if value is None:
+                    masked[index] = self._classify(tokens[index])
+        words: list[str] = masked  # type: ignore[assignment]  # no None left
+        if not _UNIT_TOKENS.isdisjoint(words):
+            words = _absorb_units(words)
+        key = " ".join(words)
+        if "<*> <*>" in key:
+            words = [w for i, w in enumerate(words) if w != WILDCARD or i == 0 or words[i - 1] != WILDCARD]
+            key = " ".join(words)
+        return key, words
+
+    def _classify(self, token: str) -> str:
+        masked = _mask_token(token)
+        if len(token) <= _TOKEN_CACHE_MAX_CHARS:
+            if len(self._known) >= _TOKEN_CACHE_SIZE:
+                trim_cache(self._known, _TOKEN_CACHE_SIZE)
+            self._known[token] = masked
+        return masked

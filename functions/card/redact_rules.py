@@ -1,0 +1,498 @@
+"""The redaction rules: what counts as a secret in a log line, and what each one is replaced with.
+
+The token shapes are the vendors' documented formats. Each rule names literal triggers, so the
+engine (`functions.card.redact`) runs only the rules a line can match. Case-insensitive rules are
+written in lower case and run case-sensitively over the lower-cased text (``re.IGNORECASE`` is
+about five times slower here). Every quantifier is bounded and alternatives start with
+distinct characters, so a 100 KB line cannot backtrack catastrophically. No rule matches
+inside a ``[REDACTED:kind]`` marker, which keeps redaction idempotent.
+
+Deliberately kept: service-account emails (IAM errors need them), ``git@host``,
+trace/request ids, UUIDs, SHAs, hashes, IPs, paths, revision and pod names,
+pagination cursors (pageToken), and placeholders (``password: YES``, ``***``, ``${VAR}``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import string
+from collections.abc import Callable
+from dataclasses import dataclass
+
+MARKER_PREFIX = "[REDACTED:"
+
+REDACTION_KINDS: tuple[str, ...] = (
+    "private_key", "gcp_service_account_key", "slack_webhook", "slack_token",
+    "github_token", "google_api_key", "google_oauth_token", "jwt", "aws_access_key",
+    "aws_secret_key", "stripe_key", "sendgrid_key", "twilio_key", "vendor_api_key",
+    "url_password", "bearer", "basic_auth", "authorization", "cookie",
+    "password_pair", "generic_secret", "email",
+)  # fmt: skip
+
+# Values that say "no secret here": keeping them keeps lines like
+# "Access denied for user 'app' (using password: YES)" intact.
+_PLACEHOLDERS = frozenset(
+    {
+        "none", "null", "nil", "undefined", "true", "false", "yes", "no", "n/a",
+        "na", "redacted", "hidden", "masked", "omitted", "removed", "empty",
+        "required", "missing", "unset", "not set", "notset", "invalid", "expired",
+    }
+)  # fmt: skip
+_MASK_CHARS = frozenset("*xX•#.-_ ")
+_TEMPLATE_STARTS = ("${", "$(", "%(", "{{", "<", MARKER_PREFIX, "projects/")
+# Pagination and sync cursors are named "...token" but carry no credential.
+_CURSOR_KEYS = (
+    "pagetoken", "continuationtoken", "synctoken", "resumetoken",
+    "cancellationtoken", "nexttoken",
+)  # fmt: skip
+_AUTH_SCHEMES = frozenset(
+    {"bearer", "basic", "token", "digest", "negotiate", "ntlm", "hoba", "mutual",
+     "aws4-hmac-sha256", "sharedkey", "signature", "apikey", "dpop", "oauth"}
+)  # fmt: skip
+# "prefix:name@host" forms that are not user:password (IAM members, mailto:)
+_IAM_PREFIXES = frozenset(
+    {"user", "serviceaccount", "group", "domain", "deleted", "principal", "principalset", "mailto", "sip", "xmpp"}
+)
+_COOKIE_ATTRIBUTES = frozenset(
+    {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly",
+     "priority", "partitioned", "version", "comment"}
+)  # fmt: skip
+# base64, base64url, hex, percent-encoding and the separators of JWT-like or scoped tokens
+_TOKEN_CHARS_RE = re.compile(r"[A-Za-z0-9+/=_.~%:-]+")
+_UUID_RE = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
+_KEY_CHARS = string.ascii_letters + string.digits + "_.-"
+_MAX_KEY_LEN = 60
+
+
+def marker(kind: str) -> str:
+    """Return the visible replacement for a secret of ``kind``."""
+    return f"{MARKER_PREFIX}{kind}]"
+
+
+# A replacer gets the match and the original text (the match may be over the
+# lower-cased copy, with the same offsets) and returns the replacement of the
+# match's span, or None to decline it.
+Replacer = Callable[[re.Match[str], str], "str | None"]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One detector: a regex, the literals that must occur for it to run, a replacer."""
+
+    kind: str
+    pattern: re.Pattern[str]
+    replace: Replacer
+    triggers: tuple[str, ...] = ()  # lower case, looked for in the lower-cased text
+    exact_triggers: tuple[str, ...] = ()  # looked for in the text as is
+    # Set for lower-case patterns run over text.lower(): the same pattern with
+    # re.IGNORECASE, for the rare text whose lower-casing changes its length.
+    fallback: re.Pattern[str] | None = None
+
+
+def _lower_rule(kind: str, pattern: str, replace: Replacer, triggers: tuple[str, ...]) -> Rule:
+    """Build a case-insensitive rule from a pattern written in lower case."""
+    return Rule(kind, re.compile(pattern), replace, triggers=triggers, fallback=re.compile(pattern, re.IGNORECASE))
+
+
+# ---------------------------------------------------------------- value checks
+
+
+def _char_classes(value: str) -> int:
+    """Count how many of lower case, upper case and digits a value uses."""
+    return (
+        (value.upper() != value)  # has a lower-case letter
+        + (value.lower() != value)  # has an upper-case letter
+        + any(ch.isdigit() for ch in value)
+    )
+
+
+def _is_placeholder(value: str) -> bool:
+    """Say whether a value is a stand-in (None, ***, ${VAR}, a marker) rather than a secret."""
+    stripped = value.strip()
+    if not stripped or stripped.lower() in _PLACEHOLDERS:
+        return True
+    return stripped.startswith(_TEMPLATE_STARTS) or all(ch in _MASK_CHARS for ch in stripped)
+
+
+def _looks_random(value: str, min_len: int = 8) -> bool:
+    """Say whether a value looks machine-made: letters mixed with digits, or cases mixed evenly.
+
+    Random base62/base64 text is about half upper case; CamelCase names
+    (AppWindowToken, BinderProxy) are mostly lower case, so they do not count.
+    """
+    if len(value) < min_len:
+        return False
+    letters = sum(ch.isalpha() for ch in value)
+    if letters and any(ch.isdigit() for ch in value):
+        return True
+    upper = sum(ch.isupper() for ch in value)
+    return letters > 0 and 0.3 <= upper / letters <= 0.7
+
+
+def _is_path_like(value: str) -> bool:
+    """Say whether a value is a file path or URL (a key *file*, not the key)."""
+    return value.startswith(("/", "~", "./", "../")) or "://" in value
+
+
+def _basic_credentials(value: str) -> bool:
+    """Say whether a Basic credential decodes to user:password."""
+    try:
+        return b":" in base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return False
+
+
+# ---------------------------------------------------------------- replacers
+
+
+def _text(match: re.Match[str], text: str, group: str | int = 0) -> str:
+    """Return a group's text from the original (the match may be over a lower-cased copy)."""
+    return text[match.start(group) : match.end(group)]
+
+
+def _splice(match: re.Match[str], text: str, group: str, kind: str, length: int | None = None) -> str:
+    """Replace one group of the match (or its first ``length`` chars), keeping the rest."""
+    start = match.start(group)
+    end = match.end(group) if length is None else start + length
+    return text[match.start() : start] + marker(kind) + text[end : match.end()]
+
+
+def _whole(kind: str) -> Replacer:
+    """Replace the whole match."""
+    return lambda _match, _text: marker(kind)
+
+
+def _checked(kind: str, check: Callable[[str], bool] = lambda _v: True) -> Replacer:
+    """Replace the ``secret`` group when ``check`` accepts it."""
+
+    def replace(match: re.Match[str], text: str) -> str | None:
+        if not check(_text(match, text, "secret")):
+            return None
+        return _splice(match, text, "secret", kind)
+
+    return replace
+
+
+def _replace_authorization(match: re.Match[str], text: str) -> str | None:
+    cred = _text(match, text, "secret")
+    if match.group("scheme") is None and cred.lower() in _AUTH_SCHEMES:
+        return None  # "Authorization: Bearer [REDACTED:jwt]" read without a scheme
+    if MARKER_PREFIX in cred or _is_placeholder(cred) or not _looks_random(cred, 6):
+        return None
+    return _splice(match, text, "secret", "authorization")
+
+
+_COOKIE_PAIR_RE = re.compile(r"(?P<name>[^=;,\s]{1,128})=(?P<secret>(?!\[REDACTED:)[^;\s]{1,4096})")
+
+
+def _replace_cookie_pair(match: re.Match[str]) -> str:
+    if match.group("name").lower() in _COOKIE_ATTRIBUTES:
+        return match.group(0)  # Path=/, Expires=..., SameSite=Lax
+    return _splice(match, match.string, "secret", "cookie")
+
+
+def _replace_cookie_header(match: re.Match[str], text: str) -> str | None:
+    body = _text(match, text, "body")
+    redacted = _COOKIE_PAIR_RE.sub(_replace_cookie_pair, body)
+    return None if redacted == body else text[match.start() : match.start("body")] + redacted
+
+
+def _replace_bare_userinfo(match: re.Match[str], text: str) -> str | None:
+    if match.group("user").lower() in _IAM_PREFIXES:
+        return None  # "serviceAccount:sa@p.iam.gserviceaccount.com" is a principal, not user:password
+    return _splice(match, text, "secret", "url_password")
+
+
+def _replace_email(match: re.Match[str], text: str) -> str | None:
+    local, _, domain = match.group(0).partition("@")
+    # Service accounts are principals an on-call engineer needs (IAM errors),
+    # and git@host is a transport, not a person.
+    if domain.lower().endswith("gserviceaccount.com") or local.lower() == "git":
+        return None
+    return marker("email")
+
+
+# ---------------------------------------------------------------- key = value
+
+# The regex finds a secret-sounding *word* followed by an assignment and a value;
+# the replacer then reads the whole key backwards (DB_PASSWORD,
+# spring.datasource.password, clientSecret, x-api-key) and decides from it.
+# Families: "pw" keys hide any real value, "tk" keys hide machine-made values,
+# "weak" keys (signature, auth, credential) hide only long machine-made values.
+_PASSWORD_WORDS = r"pass(?:word|wd|phrase)|(?<![a-z])(?:pass|pwd)|secret(?:[_-]?key(?:[_-]?base)?)?"
+_TOKEN_WORDS = (
+    r"token|api[_-]?key|apikey|private[_-]?key[_-]?id"
+    r"|(?:access|private|signing|encryption|master|client|subscription"
+    r"|license|account|app|auth|hmac|storage|admin|service|webhook|bot)[_-]?key"
+)
+_WEAK_WORDS = r"signature|(?<![a-z])(?:sig|auth)|credentials?"
+_SECRET_KEY_RE = re.compile(
+    rf"[\w.\- ]{{0,{_MAX_KEY_LEN}}}?(?:(?P<pw>{_PASSWORD_WORDS})|(?P<tk>{_TOKEN_WORDS})"
+    rf"|(?P<weak>{_WEAK_WORDS}))",
+    re.IGNORECASE,
+)
+# A value: escaped-JSON quoted, double-quoted, single-quoted or bare. Each
+# alternative starts with a different character, so none backtracks into
+# another; a missing closing quote (truncated excerpt) still redacts. A bare
+# value stops at "&name=" (next query parameter) but keeps a lone "&".
+_VALUE = (
+    r"(?:\\\"(?!\[redacted:)(?P<ev>(?:[^\"\\\n]|\\[^\"\n]){1,1024})(?:\\\")?"
+    r"|\"(?!\[redacted:)(?P<dv>(?:[^\"\\\n]|\\.){1,1024})\"?"
+    r"|'(?!\[redacted:)(?P<sv>(?:[^'\\\n]|\\.){1,1024})'?"
+    r"|(?P<uv>(?:[^\s\"'`,;&<>\[\]|\\]|&(?![\w.-]{1,64}=)){1,1024}))"
+)
+_SEPARATOR = (
+    r"(?P<sep>(?:\\?[\"'])?[ \t]{0,3}(?::=|=>|[:=])[ \t]{0,3}"  # key: v, "key": "v", key=v
+    r"|\\?[\"'][ \t]{0,3},[ \t]{0,3}(?=\\?[\"'])"  # ('key', 'v'): gRPC metadata tuples
+    r"|[ \t]{1,3}(?=[^\s:=,;-]))"  # --password v: accepted only after a "--" flag
+)
+_KEY_VALUE = (
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|key(?:[_-]?(?:id|base))?|signature|sig|auth|credentials?)"
+    rf"{_SEPARATOR}{_VALUE}"
+)
+
+
+def _key_policy(key: str, family: str) -> str | None:
+    """Return the kind a value under this key is redacted as, or None for cursor-like keys."""
+    norm = re.sub(r"[\W_]", "", key.lower())
+    if norm.endswith(_CURSOR_KEYS):
+        return None
+    if norm.endswith("privatekeyid"):
+        return "gcp_service_account_key"
+    if "secretaccesskey" in norm or ("aws" in norm and family != "weak"):
+        return "aws_secret_key"
+    return "generic_secret" if family == "weak" else "password_pair"
+
+
+def value_is_secret(key: str, family: str, value: str) -> bool:
+    """Decide, from the key's family, whether its value is a secret worth cutting out."""
+    if _is_placeholder(value) or MARKER_PREFIX in value:
+        return False  # a value already holding a marker was handled: redacting it again breaks idempotence
+    if family == "pw":
+        # PWD/OLDPWD in env dumps are working directories, not passwords.
+        return not (key.lower().lstrip("-") in ("pwd", "oldpwd") and _is_path_like(value))
+    if _is_path_like(value) or not _TOKEN_CHARS_RE.fullmatch(value):
+        return False  # a path, or not a token alphabet: "token: android.os.BinderProxy@2bd79ce"
+    if family == "tk":
+        return _looks_random(value)
+    return _looks_random(value, 16) and not _UUID_RE.fullmatch(value)
+
+
+def classify_key(key: str) -> tuple[str, str] | None:
+    """Return (family, kind) for a key that names a secret, else None."""
+    match = _SECRET_KEY_RE.fullmatch(key)
+    if match is None:
+        return None
+    family = "pw" if match.group("pw") else "tk" if match.group("tk") else "weak"
+    kind = _key_policy(key, family)
+    return None if kind is None else (family, kind)
+
+
+def _key_ending_at(text: str, word_start: int, word_end: int) -> str | None:
+    """Read the key whose secret-sounding last word spans text[word_start:word_end]."""
+    limit = max(0, word_start - _MAX_KEY_LEN)
+    key_start = limit + len(text[limit:word_start].rstrip(_KEY_CHARS))
+    if key_start == limit and limit > 0 and text[limit - 1] in _KEY_CHARS:
+        return None  # an identifier longer than any key
+    if key_start > 0 and text[key_start - 1] == "/":
+        return None  # a URL path segment (/oauth/token: ...), not a key
+    if text.endswith(MARKER_PREFIX, 0, key_start):
+        return None
+    return text[key_start:word_end]
+
+
+def _replace_key_value(match: re.Match[str], text: str) -> str | None:
+    key = _key_ending_at(text, match.start(), match.start("sep"))
+    if key is None:
+        return None
+    if not match.group("sep").strip(" \t") and not key.startswith("--"):
+        return None  # prose: "password hunter2" is not an assignment
+    classified = classify_key(key)
+    if classified is None:
+        return None
+    family, kind = classified
+    group = next(g for g in ("ev", "dv", "sv", "uv") if match.group(g) is not None)
+    value = _text(match, text, group)
+    if text.startswith(MARKER_PREFIX, match.end(group)):
+        return None  # the value runs into a marker: this span was handled already
+    if group == "uv":
+        # A bare value may end in the ")" or "}" closing a call or struct: keep that.
+        for close, opening in ((")", "("), ("}", "{")):
+            while value.endswith(close) and value.count(close) > value.count(opening):
+                value = value[:-1]
+        if family != "pw":
+            # tokens are base64/hex/url-safe: "token=Token{a64f992 ..." is an object dump
+            value = re.split(r"[{(]", value, maxsplit=1)[0]
+    if not value or not value_is_secret(key, family, value):
+        return None
+    return _splice(match, text, group, kind, len(value))
+
+
+def is_secret_key(key: str) -> bool:
+    """Say whether a mapping key (``password``, ``client_secret``, ``x-api-key``) names a secret."""
+    return classify_key(key) is not None
+
+
+# ---------------------------------------------------------------- rules, in order
+
+_B = r"(?<![\w-])"  # left boundary for tokens that start with a fixed prefix
+_ASSIGN_OR_TUPLE = (
+    r"(?:(?:\\?[\"'])?[ \t]{0,3}[:=][ \t]{0,3}(?:\\?[\"'])?"
+    r"|\\?[\"'][ \t]{0,3},[ \t]{0,3}\\?[\"'])"
+)
+# Order matters: whole-token formats first (their markers then stop the
+# contextual rules), PEM blocks before anything that could split them, emails last
+# (after url_password has kept "user@host" of a URL).
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "private_key",
+        re.compile(
+            r"-----BEGIN[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----"
+            r"(?:(?!-----END)[A-Za-z0-9+/=\s\\:,.-]){0,65536}"
+            r"(?:-----END[A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?-----)?"
+        ),
+        _whole("private_key"),
+        exact_triggers=("PRIVATE KEY",),
+    ),
+    Rule(
+        "slack_webhook",
+        re.compile(
+            r"hooks\.slack\.com/(?:services|workflows|triggers)/"
+            r"(?P<secret>(?!\[REDACTED:)[A-Za-z0-9_]{6,40}/[A-Za-z0-9_/]{8,200})"
+        ),
+        _checked("slack_webhook"),
+        triggers=("hooks.slack",),
+    ),
+    Rule(
+        "slack_token",
+        re.compile(rf"{_B}(?:xox[abposre]-|xoxe\.xox[bp]-|xoxe-|xapp-)[A-Za-z0-9-]{{8,255}}"),
+        _whole("slack_token"),
+        exact_triggers=("xox", "xapp-"),
+    ),
+    Rule(
+        "github_token",
+        re.compile(r"(?<!\w)(?:gh[pousr]_[A-Za-z0-9]{30,251}|github_pat_[A-Za-z0-9_]{30,255})"),
+        _whole("github_token"),
+        exact_triggers=("gh", "github_pat_"),
+    ),
+    Rule(
+        "google_api_key",
+        re.compile(rf"{_B}AIza[0-9A-Za-z_-]{{30,60}}"),
+        _whole("google_api_key"),
+        exact_triggers=("AIza",),
+    ),
+    Rule(
+        "google_oauth_token",
+        re.compile(
+            r"(?<![\w.-])ya29\.[A-Za-z0-9_.-]{16,4096}"
+            r"|(?<![\w/])1//0[A-Za-z0-9_-]{30,1024}"
+            rf"|{_B}GOCSPX-[A-Za-z0-9_-]{{20,64}}"
+        ),
+        _whole("google_oauth_token"),
+        exact_triggers=("ya29.", "1//0", "GOCSPX-"),
+    ),
+    Rule(
+        "jwt",
+        re.compile(
+            rf"{_B}eyJ[A-Za-z0-9_=-]{{6,8192}}\.[A-Za-z0-9_=-]{{6,16384}}\.[A-Za-z0-9_=-]{{0,8192}}"
+            r"(?:\.[A-Za-z0-9_=-]{0,8192}\.[A-Za-z0-9_=-]{0,8192})?"  # JWE: five parts
+        ),
+        _whole("jwt"),
+        exact_triggers=("eyJ",),
+    ),
+    Rule(
+        "aws_access_key",
+        re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z0-9]{16}(?![A-Za-z0-9])"),
+        _whole("aws_access_key"),
+        exact_triggers=("IA", "ACCA", "A3T"),
+    ),
+    Rule(
+        "stripe_key",
+        re.compile(r"(?<![A-Za-z0-9])(?:[sr]k_(?:live|test)_[0-9A-Za-z]{16,247}|whsec_[A-Za-z0-9+/=]{24,128})"),
+        _whole("stripe_key"),
+        exact_triggers=("k_live_", "k_test_", "whsec_"),
+    ),
+    Rule(
+        "sendgrid_key",
+        re.compile(r"(?<![A-Za-z0-9])SG\.[\w-]{16,32}\.[\w-]{16,64}"),
+        _whole("sendgrid_key"),
+        exact_triggers=("SG.",),
+    ),
+    Rule(
+        "twilio_key",
+        re.compile(r"(?<![A-Za-z0-9])SK[0-9a-fA-F]{32}(?![A-Za-z0-9])"),
+        _whole("twilio_key"),
+        exact_triggers=("SK",),
+    ),
+    Rule(
+        "vendor_api_key",  # OpenAI, Anthropic, npm, PyPI, GitLab, Telegram bots (/bot<id>:<secret>)
+        re.compile(
+            rf"(?P<secret>{_B}(?:sk-(?:proj-|ant-[a-z]{{2,8}}\d{{2}}-|svcacct-)?[A-Za-z0-9_-]{{32,300}}"
+            r"|npm_[A-Za-z0-9]{36}|pypi-AgE[A-Za-z0-9_-]{50,400}|glpat-[A-Za-z0-9_-]{20,64})"
+            r"|(?<!\d)\d{8,10}:AA[A-Za-z0-9_-]{33}(?![\w-]))"
+        ),
+        _checked("vendor_api_key", lambda value: _char_classes(value) >= 2),
+        exact_triggers=("sk-", "npm_", "pypi-", "glpat-", ":AA"),
+    ),
+    Rule(
+        "url_password",  # scheme://user:PASSWORD@host: keep user and host
+        re.compile(
+            r"(?<![\w+.-])[A-Za-z][\w+.-]{1,20}://[^\s:/?#@\"'\[\]]{0,128}:"
+            r"(?P<secret>(?!\[REDACTED:)[^\s/?#\"'<>]{1,256})@(?=[\w\[/%.-])"
+        ),
+        _checked("url_password"),
+        exact_triggers=("@",),
+    ),
+    Rule(
+        "url_password",  # user:PASSWORD@host without a scheme: Go MySQL DSNs (app:pw@tcp(db:3306)/x)
+        re.compile(
+            r"(?<![\w.:/@%+-])(?P<user>[A-Za-z_][\w.-]{0,63}):"
+            r"(?P<secret>(?!\[REDACTED:)[^\s/?#\"'<>\[\]]{1,256})@(?!sha\d{3}\b)(?=[\w\[(])"
+        ),
+        _replace_bare_userinfo,
+        exact_triggers=("@",),
+    ),
+    _lower_rule(
+        "bearer",
+        r"(?<![\w-])bearer[ \t]{1,4}(?P<secret>(?!\[redacted:)[a-z0-9._~+/-]{8,4096}=*)",
+        _checked("bearer", _looks_random),
+        triggers=("bearer",),
+    ),
+    _lower_rule(
+        "basic_auth",
+        r"(?<![\w-])basic[ \t]{1,4}(?P<secret>[a-z0-9+/]{4,2048}={0,2})(?![\w+/=])",
+        _checked("basic_auth", _basic_credentials),
+        triggers=("basic",),
+    ),
+    _lower_rule(
+        "authorization",  # other schemes: Token, SSWS, ApiKey, AWS4-HMAC-SHA256, none
+        rf"(?<![\w-])(?:proxy-)?authorization{_ASSIGN_OR_TUPLE}"
+        r"(?:(?P<scheme>[a-z][\w-]{1,30})[ \t]{1,4})?(?P<secret>(?!\[redacted:)[^\s\"'\\,;]{6,4096})(?![^\s\"'\\,;])"
+        r"(?(scheme)|(?![ \t]{1,4}[^\s\"',;]))",  # without a scheme, the credential is the whole value
+        _replace_authorization,
+        triggers=("authorization",),
+    ),
+    _lower_rule(
+        "cookie",
+        rf"(?<![\w-])(?:set-)?cookie{_ASSIGN_OR_TUPLE}(?P<body>[^\n\"'\\]{{1,8192}})",
+        _replace_cookie_header,
+        triggers=("cookie",),
+    ),
+    _lower_rule(
+        "password_pair",
+        _KEY_VALUE,
+        _replace_key_value,
+        triggers=("pass", "pwd", "secret", "token", "key", "sig", "auth", "credential"),
+    ),
+    Rule(
+        "email",
+        re.compile(
+            r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}"
+            r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w-])"
+        ),
+        _replace_email,
+        exact_triggers=("@",),
+    ),
+)

@@ -1,0 +1,202 @@
+"""One settings object, loaded once from the environment, validated with clear messages.
+
+Secrets are `Secret` values: they print as `<secret>` in repr, logs and error messages, so a
+traceback or a debug line can never carry a token to Slack, GitHub or Cloud Logging.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Final
+
+from functions.analysis.health import HealthThresholds
+from functions.core.errors import ConfigError
+
+
+class Secret:
+    """A string that refuses to show itself; `.reveal()` is the only way to read it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<secret>"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
+DEFAULT_GITHUB_API_URL: Final = "https://api.github.com"
+_TOPIC: Final = re.compile(r"^projects/[^/]+/topics/[^/]+$")
+
+# name: (default, description) — the README's settings table is checked against this (tests/test_settings.py).
+DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
+    "SLACK_BOT_TOKEN": ("", "Slack bot token (xoxb-…); absent = no Slack delivery"),
+    "SLACK_CHANNEL": ("", "Slack channel id (C…); absent = no Slack delivery"),
+    "SLACK_API_URL": (DEFAULT_SLACK_API_URL, "Slack Web API base URL"),
+    "SLACK_SIGNING_SECRET": ("", "verifies Slack's interactive requests and slash commands"),
+    "GITHUB_TOKEN": ("", "GitHub token with Issues read/write; absent = no tracking issue"),
+    "GITHUB_REPOSITORY": ("", "owner/repo of the tracking issues; absent = no tracking issue"),
+    "GITHUB_API_URL": (DEFAULT_GITHUB_API_URL, "GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)"),
+    "LOGGING_API_ENDPOINT": ("", "Cloud Logging REST base URL override (http://127.0.0.1:PORT), anonymous credentials"),
+    "MONITORING_API_ENDPOINT": ("", "Cloud Monitoring gRPC host:port override, insecure, anonymous"),
+    "SITREP_LEDGER": (".sitrep-ledger.json", "local JSON ledger path, used when no tracking issue is configured"),
+    "SITREP_TOPIC": ("", "Pub/Sub topic (projects/P/topics/T) the Slack actions function hands slow work to"),
+    "PUBSUB_EMULATOR_HOST": ("", "google-cloud-pubsub's own setting for a local Pub/Sub server"),
+    "GOOGLE_CLOUD_PROJECT": ("", "project `/sitrep status` reads request counts of (else the project of SITREP_TOPIC)"),
+    "SITREP_SERVICES": ("", "comma-separated services `/sitrep status` always lists, even without traffic"),
+    "SITREP_STATUS_MINUTES": ("15", "minutes of request counts `/sitrep status` judges health on"),
+    "SITREP_REGION": ("", "Cloud Run region, for console links and rollback commands"),
+    "SITREP_LOG_PAGES": ("3", "pages of error logs read per update (newest first)"),
+    "SITREP_LOG_PAGE_SIZE": ("1000", "entries per Cloud Logging page (1–1000)"),
+    "SITREP_EVIDENCE_SCOPE": ("project", "evidence from every Cloud Run service of the project, or only the `alert`'s"),
+    "SITREP_LOOKBACK_MINUTES": ("30", "minutes of evidence read before the incident started"),
+    "SITREP_MAX_EVENT_AGE_SECONDS": ("3600", "older Pub/Sub events are dropped as stale"),
+    "SITREP_FAILING_5XX_RATIO": ("0.5", "5xx share at or above which a service is FAILING"),
+    "SITREP_DEGRADED_5XX_RATIO": ("0.05", "5xx share at or above which a service is DEGRADED"),
+    "SITREP_DEGRADED_4XX_RATIO": ("0.25", "4xx share at or above which a service is DEGRADED"),
+    "SITREP_MIN_REQUESTS": ("5", "fewer requests than this and ratios are not judged"),
+    "SITREP_FAILING_FAILED_STARTS": ("3", "failed instance starts that make a service FAILING"),
+    "SITREP_ENVIRONMENT": ("", "environment of alerts whose policy has no env label (else the project id)"),
+    "SITREP_GROUP_LABEL": ("env,environment", "policy user labels naming the environment an alert groups by"),
+    "SITREP_RESOLVE_MODE": ("close", "on resolve: close the tracking issue, or only `label` it resolved"),
+    "SITREP_REGRESSION_HOURS": ("24", "a new incident within this many hours of a closed one reopens its issue"),
+    "SITREP_HTTP_TIMEOUT_SECONDS": ("10", "timeout of each Slack / GitHub / Google API call"),
+    "SITREP_GITHUB_WRITE_INTERVAL_SECONDS": ("1", "pause between GitHub writes (GitHub's secondary-limit advice)"),
+}
+
+
+def _get(env: Mapping[str, str], name: str) -> str:
+    return env.get(name, DOCUMENTED[name][0]).strip()
+
+
+def _number(env: Mapping[str, str], name: str, low: float, high: float) -> float:
+    raw = _get(env, name)
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={raw!r} must be between {low:g} and {high:g}")
+    return value
+
+
+def _integer(env: Mapping[str, str], name: str, low: int, high: int) -> int:
+    value = _number(env, name, low, high)
+    if value != int(value):
+        raise ConfigError(f"{name}={_get(env, name)!r} must be a whole number")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
+    slack_channel: str = ""
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    slack_signing_secret: Secret = field(default_factory=lambda: Secret(""))
+    github_token: Secret = field(default_factory=lambda: Secret(""))
+    github_repository: str = ""
+    github_api_url: str = DEFAULT_GITHUB_API_URL
+    logging_api_endpoint: str = ""
+    monitoring_api_endpoint: str = ""
+    ledger_path: str = ".sitrep-ledger.json"
+    topic: str = ""
+    project: str = ""
+    watched_services: tuple[str, ...] = ()
+    status_minutes: int = 15
+    region: str = ""
+    log_pages: int = 3
+    log_page_size: int = 1000
+    lookback_minutes: int = 30
+    evidence_scope: str = "project"
+    max_event_age_s: int = 3600
+    health: HealthThresholds = field(default_factory=HealthThresholds)
+    group_labels: tuple[str, ...] = ("env", "environment")
+    environment: str = ""
+    resolve_mode: str = "close"
+    regression_hours: int = 24
+    http_timeout_s: float = 10.0
+    github_write_interval_s: float = 1.0
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token) and bool(self.slack_channel)
+
+    @property
+    def github_enabled(self) -> bool:
+        return bool(self.github_token) and bool(self.github_repository)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        """Read and validate every setting; a bad value raises ConfigError naming it."""
+        repo = _get(env, "GITHUB_REPOSITORY")
+        if repo and (repo.count("/") != 1 or not all(repo.split("/"))):
+            raise ConfigError(f"GITHUB_REPOSITORY={repo!r} must be owner/repo")
+        channel = _get(env, "SLACK_CHANNEL")
+        if channel and (" " in channel or channel.startswith("#")):
+            raise ConfigError(f"SLACK_CHANNEL={channel!r} must be a channel id such as C0123456789, not a name")
+        scope = _get(env, "SITREP_EVIDENCE_SCOPE").lower()
+        if scope not in ("project", "alert"):
+            raise ConfigError(f"SITREP_EVIDENCE_SCOPE={scope!r} must be project or alert")
+        resolve_mode = _get(env, "SITREP_RESOLVE_MODE").lower()
+        if resolve_mode not in ("close", "label"):
+            raise ConfigError(f"SITREP_RESOLVE_MODE={resolve_mode!r} must be close or label")
+        for name in ("SLACK_API_URL", "GITHUB_API_URL"):
+            if not _get(env, name).startswith(("http://", "https://")):
+                raise ConfigError(f"{name}={_get(env, name)!r} must be an http(s) URL")
+        slack_url = _get(env, "SLACK_API_URL")
+        topic = _get(env, "SITREP_TOPIC")
+        if topic and not _TOPIC.match(topic):
+            raise ConfigError(f"SITREP_TOPIC={topic!r} must be projects/PROJECT/topics/TOPIC")
+        services = tuple(dict.fromkeys(x.strip() for x in _get(env, "SITREP_SERVICES").split(",") if x.strip()))
+        return cls(
+            slack_bot_token=Secret(_get(env, "SLACK_BOT_TOKEN")),
+            slack_channel=channel,
+            slack_api_url=slack_url if slack_url.endswith("/") else slack_url + "/",
+            slack_signing_secret=Secret(_get(env, "SLACK_SIGNING_SECRET")),
+            github_token=Secret(_get(env, "GITHUB_TOKEN")),
+            github_repository=repo,
+            github_api_url=_get(env, "GITHUB_API_URL").rstrip("/"),
+            logging_api_endpoint=_get(env, "LOGGING_API_ENDPOINT").rstrip("/"),
+            monitoring_api_endpoint=_get(env, "MONITORING_API_ENDPOINT"),
+            ledger_path=_get(env, "SITREP_LEDGER"),
+            topic=topic,
+            project=_get(env, "GOOGLE_CLOUD_PROJECT") or (topic.split("/")[1] if topic else ""),
+            watched_services=services,
+            status_minutes=_integer(env, "SITREP_STATUS_MINUTES", 1, 24 * 60),
+            region=_get(env, "SITREP_REGION"),
+            log_pages=_integer(env, "SITREP_LOG_PAGES", 1, 20),
+            log_page_size=_integer(env, "SITREP_LOG_PAGE_SIZE", 1, 1000),
+            lookback_minutes=_integer(env, "SITREP_LOOKBACK_MINUTES", 0, 24 * 60),
+            evidence_scope=scope,
+            max_event_age_s=_integer(env, "SITREP_MAX_EVENT_AGE_SECONDS", 1, 7 * 24 * 3600),
+            health=HealthThresholds(
+                failing_5xx_ratio=_number(env, "SITREP_FAILING_5XX_RATIO", 0, 1),
+                degraded_5xx_ratio=_number(env, "SITREP_DEGRADED_5XX_RATIO", 0, 1),
+                degraded_4xx_ratio=_number(env, "SITREP_DEGRADED_4XX_RATIO", 0, 1),
+                min_requests=_integer(env, "SITREP_MIN_REQUESTS", 0, 10**9),
+                failing_failed_starts=_integer(env, "SITREP_FAILING_FAILED_STARTS", 1, 10**9),
+            ),
+            group_labels=tuple(x.strip() for x in _get(env, "SITREP_GROUP_LABEL").split(",") if x.strip()),
+            environment=_get(env, "SITREP_ENVIRONMENT"),
+            resolve_mode=resolve_mode,
+            regression_hours=_integer(env, "SITREP_REGRESSION_HOURS", 0, 24 * 365),
+            http_timeout_s=_number(env, "SITREP_HTTP_TIMEOUT_SECONDS", 0.1, 300),
+            github_write_interval_s=_number(env, "SITREP_GITHUB_WRITE_INTERVAL_SECONDS", 0, 60),
+        )

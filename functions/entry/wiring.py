@@ -1,0 +1,156 @@
+"""Composition root: builds the classifier, the knowledge and the incident service from settings.
+
+Built once per process (a Cloud Function instance handles many events); nothing here runs at
+import time, so `import main` stays cheap for cold starts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+from functions.analysis.classify.classifier import Classifier
+from functions.analysis.classify.signatures import Signature, load_signatures
+from functions.analysis.pipeline import AnalysisSettings, Knowledge, analyse
+from functions.analysis.rootcause import SignatureInfo
+from functions.analysis.templates.miner import TemplateMiner
+from functions.card.incident import build_card
+from functions.card.redact import redact
+from functions.core.model import Alert, Card, Evidence, Incident, LogRecord
+from functions.entry.settings import Settings
+from functions.incidents.service import IncidentService, Outcome, Renderers, Services
+
+
+def knowledge_from(signatures: Sequence[Signature]) -> Knowledge:
+    """The signature file in the shapes the health and root-cause stages use."""
+    return Knowledge(
+        signature_info={
+            s.id: SignatureInfo(
+                causes=frozenset(s.causes),
+                action_priority=s.action.priority if s.action else None,
+                action_text=s.action.text if s.action else "",
+                failed_start=s.failed_start,
+            )
+            for s in signatures
+        },
+        failed_start=frozenset(s.id for s in signatures if s.failed_start),
+        summaries={s.id: s.summary for s in signatures},
+    )
+
+
+@dataclass(frozen=True)
+class Core:
+    classifier: Classifier
+    knowledge: Knowledge
+
+
+_core: Core | None = None
+_core_lock = threading.Lock()
+
+
+def core(signatures_path: Path | None = None) -> Core:
+    """The classifier and knowledge, loaded once per process (signatures compile once)."""
+    global _core
+    if signatures_path is not None:
+        signatures = load_signatures(signatures_path)
+        return Core(Classifier(signatures), knowledge_from(signatures))
+    with _core_lock:
+        if _core is None:
+            signatures = load_signatures()
+            _core = Core(Classifier(signatures), knowledge_from(signatures))
+        return _core
+
+
+def analysis_settings(settings: Settings) -> AnalysisSettings:
+    return AnalysisSettings(health=settings.health, region=settings.region)
+
+
+def analyse_only(
+    alert: Alert, records: Iterable[LogRecord], evidence: Evidence | None, settings: Settings
+) -> tuple[Incident, Card]:
+    """The pipeline without delivery: what `replay` prints when nothing is configured to receive it."""
+    c = core()
+    incident = analyse(
+        [alert],
+        records,
+        classifier=c.classifier,
+        miner=TemplateMiner(),
+        knowledge=c.knowledge,
+        evidence=evidence,
+        settings=analysis_settings(settings),
+    )
+    return incident, build_card(incident, redact)
+
+
+def renderers() -> Renderers:
+    from functions.render.markdown import render_markdown
+    from functions.render.slack import render_slack
+
+    return Renderers(slack=render_slack, markdown=render_markdown)
+
+
+def delivery_adapters(settings: Settings) -> Services:
+    """Slack, GitHub and the local ledger, each only when its settings are present."""
+    adapters = Services()
+    if settings.slack_enabled:
+        from functions.adapters.slack_chat import SlackChat
+
+        adapters.chat = SlackChat(
+            settings.slack_bot_token, settings.slack_channel, settings.slack_api_url, settings.http_timeout_s
+        )
+    if settings.github_enabled:
+        from functions.adapters.github_issues import GitHubIssues
+
+        adapters.tracker = GitHubIssues(
+            settings.github_token,
+            settings.github_repository,
+            settings.github_api_url,
+            settings.http_timeout_s,
+            write_interval_s=settings.github_write_interval_s,
+        )
+    else:
+        from functions.adapters.file_ledger import FileLedger
+
+        adapters.ledger = FileLedger(Path(settings.ledger_path))
+    return adapters
+
+
+def build_service(settings: Settings, adapters: Services, *, interactive: bool = False) -> IncidentService:
+    c = core()
+    return IncidentService(
+        classifier=c.classifier,
+        miner_factory=TemplateMiner,
+        knowledge=c.knowledge,
+        redact=redact,
+        renderers=renderers(),
+        adapters=adapters,
+        analysis=analysis_settings(settings),
+        lookback=timedelta(minutes=settings.lookback_minutes),
+        regression_window=timedelta(hours=settings.regression_hours),
+        resolve_mode=settings.resolve_mode,
+        interactive=interactive,
+        evidence_scope=settings.evidence_scope,
+    )
+
+
+def live_sources(settings: Settings, adapters: Services) -> Services:
+    """Add the Cloud Logging and Cloud Monitoring sources (the deployed function's evidence)."""
+    from functions.adapters.cloud_logging import CloudLoggingSource
+    from functions.adapters.cloud_monitoring import CloudMonitoringSource
+
+    return replace(
+        adapters,
+        logs=CloudLoggingSource(
+            endpoint=settings.logging_api_endpoint,
+            page_size=settings.log_page_size,
+            pages=settings.log_pages,
+            timeout_s=settings.http_timeout_s,
+        ),
+        metrics=CloudMonitoringSource(endpoint=settings.monitoring_api_endpoint, timeout_s=settings.http_timeout_s),
+    )
+
+
+__all__ = ["Outcome", "analyse_only", "build_service", "core", "delivery_adapters", "knowledge_from", "live_sources"]

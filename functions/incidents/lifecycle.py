@@ -1,0 +1,375 @@
+"""Incident lifecycle (DESIGN §6), pure: which incident an alert joins, and what each surface still needs.
+
+The ledger entry is the whole memory of an incident: its member alerts and their states, and per
+surface (Slack, GitHub) what was last delivered. Deliveries compare the card's material digest
+with what a surface already shows, so a redelivered notification changes nothing and a surface
+that failed last time is the only one retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from functions.core.model import Alert, AlertState, Card, Health, IncidentStatus
+
+LEDGER_VERSION = 1
+
+
+class Transition(StrEnum):
+    """What an alert did to its incident."""
+
+    OPENED = "opened"  # first alert of a new incident
+    JOINED = "joined"  # another alert joined an open incident
+    UPDATED = "updated"  # a known alert fired again, or changed nothing but the evidence
+    ALERT_CLOSED = "alert_closed"  # one member closed, others still open
+    RESOLVED = "resolved"  # the last open member closed
+    REGRESSED = "regressed"  # a new alert within the regression window of a resolved incident
+    DUPLICATE = "duplicate"  # same alert id and state already seen: nothing to do
+    STALE = "stale"  # an OPEN arriving after that alert's CLOSED: out of order, ignored
+
+
+@dataclass(frozen=True)
+class Member:
+    incident_id: str
+    policy_name: str
+    state: AlertState
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    url: str = ""
+    services: tuple[str, ...] = ()
+    policy_id: str = ""
+
+
+@dataclass(frozen=True)
+class SurfaceState:
+    """What one surface shows: where (Slack 'channel:ts' or issue number) and the digest delivered there."""
+
+    ref: str = ""
+    digest: str = ""
+    generation: int = 0
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The material facts of the last delivered card, to say what changed in a thread reply."""
+
+    status: str = ""
+    severity: str = ""
+    health: Mapping[str, str] = field(default_factory=dict)
+    roots: tuple[str, ...] = ()
+    templates: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    key: str
+    generation: int
+    status: IncidentStatus
+    opened_at: datetime | None
+    resolved_at: datetime | None
+    members: tuple[Member, ...]
+    slack: SurfaceState = field(default_factory=SurfaceState)
+    github: SurfaceState = field(default_factory=SurfaceState)
+    snapshot: Snapshot = field(default_factory=Snapshot)
+    digest: str = ""
+    regressed: bool = False
+    acknowledged_by: str = ""
+    acknowledged_at: datetime | None = None
+    silenced_until: datetime | None = None
+    resolved_by: str = ""
+
+    def member(self, incident_id: str) -> Member | None:
+        return next((m for m in self.members if m.incident_id == incident_id), None)
+
+    @property
+    def open_members(self) -> tuple[Member, ...]:
+        return tuple(m for m in self.members if m.state is AlertState.OPEN)
+
+
+def _member(alert: Alert) -> Member:
+    return Member(
+        alert.incident_id,
+        alert.policy_name,
+        alert.state,
+        alert.started_at,
+        alert.ended_at,
+        alert.url,
+        alert.services,
+        alert.policy_id,
+    )
+
+
+def apply_alert(
+    entry: LedgerEntry | None,
+    alert: Alert,
+    key: str,
+    now: datetime,
+    regression_window: timedelta,
+) -> tuple[Transition, LedgerEntry | None]:
+    """Fold one notification into the incident's ledger entry; (transition, new entry or None)."""
+    if entry is None or (
+        entry.status is IncidentStatus.RESOLVED
+        and entry.member(alert.incident_id) is None
+        and not _within(entry.resolved_at, now, regression_window)
+    ):
+        if alert.state is AlertState.CLOSED:
+            return Transition.STALE, entry  # a CLOSED for an incident we never opened: nothing to resolve
+        generation = (entry.generation + 1) if entry else 1
+        return Transition.OPENED, LedgerEntry(
+            key=key,
+            generation=generation,
+            status=IncidentStatus.ACTIVE,
+            opened_at=alert.started_at or now,
+            resolved_at=None,
+            members=(_member(alert),),
+        )
+    known = entry.member(alert.incident_id)
+    if known is not None and known.state is alert.state:
+        return Transition.DUPLICATE, entry
+    if known is not None and known.state is AlertState.CLOSED and alert.state is AlertState.OPEN:
+        return Transition.STALE, entry
+    if known is None and alert.state is AlertState.CLOSED:
+        if entry.status is IncidentStatus.RESOLVED:
+            return Transition.STALE, entry
+        # A CLOSED that overtook its own OPEN: record the alert as closed, so the late OPEN is ignored.
+        members = (*entry.members, _member(alert))
+        return Transition.UPDATED, replace(entry, members=members)
+    members = (*tuple(m for m in entry.members if m.incident_id != alert.incident_id), _member(alert))
+    if entry.status is IncidentStatus.RESOLVED:
+        # A new alert soon after resolution: the same outage is back. Readers get a new Slack card
+        # (a new generation); the tracking issue is reopened and says it regressed.
+        return Transition.REGRESSED, replace(
+            entry,
+            generation=entry.generation + 1,
+            status=IncidentStatus.ACTIVE,
+            opened_at=alert.started_at or now,
+            resolved_at=None,
+            members=(_member(alert),),
+            slack=SurfaceState(),
+            snapshot=Snapshot(),
+            regressed=True,
+            resolved_by="",
+            acknowledged_by="",
+            acknowledged_at=None,
+        )
+    if alert.state is AlertState.OPEN:
+        transition = Transition.JOINED if known is None else Transition.UPDATED
+        return transition, replace(entry, members=members)
+    updated = replace(entry, members=members)
+    if updated.open_members:
+        return Transition.ALERT_CLOSED, updated
+    return Transition.RESOLVED, replace(
+        updated, status=IncidentStatus.RESOLVED, resolved_at=alert.ended_at or now
+    )
+
+
+def resolve_manually(entry: LedgerEntry, who: str, now: datetime) -> LedgerEntry:
+    """A person resolved the incident from Slack: every member counts as closed, so a later CLOSED is a no-op."""
+    members = tuple(replace(m, state=AlertState.CLOSED, ended_at=m.ended_at or now) for m in entry.members)
+    return replace(entry, status=IncidentStatus.RESOLVED, resolved_at=now, members=members, resolved_by=who)
+
+
+def _within(moment: datetime | None, now: datetime, window: timedelta) -> bool:
+    return moment is not None and now - moment <= window
+
+
+def material_digest(card: Card, entry: LedgerEntry) -> str:
+    """What makes an update worth posting: status, severity, health, roots, members, people's actions.
+
+    Counts that merely grow are not material (they would re-post on every redelivery).
+    """
+    material = {
+        "status": card.status.value,
+        "severity": card.severity.value,
+        "health": sorted((h.service, h.status.value) for h in card.health),
+        "roots": [(r.signature, r.service, r.revision) for r in card.root_causes],
+        "members": sorted((m.incident_id, m.state.value) for m in entry.members),
+        "ack": entry.acknowledged_by,
+        "silenced": entry.silenced_until.isoformat() if entry.silenced_until else "",
+        "resolved_by": entry.resolved_by,
+        "generation": entry.generation,
+    }
+    blob = json.dumps(material, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def snapshot_of(card: Card) -> Snapshot:
+    return Snapshot(
+        status=card.status.value,
+        severity=card.severity.value,
+        health={h.service: h.status.value for h in card.health},
+        roots=tuple(f"{r.summary} in {r.service}" if r.service else r.summary for r in card.root_causes),
+        templates=tuple(t.template_id for t in card.recurring),
+    )
+
+
+def describe_changes(before: Snapshot, after: Snapshot, transition: Transition, alert: Alert | None) -> list[str]:
+    """Short lines for the Slack thread reply and the issue comment: what changed since the last update."""
+    lines: list[str] = []
+    if transition is Transition.JOINED and alert is not None:
+        lines.append(f"Alert joined: {alert.policy_name or alert.incident_id}")
+    elif transition is Transition.ALERT_CLOSED and alert is not None:
+        lines.append(f"Alert closed: {alert.policy_name or alert.incident_id} (others still open)")
+    elif transition is Transition.RESOLVED:
+        lines.append("Resolved: every alert of the incident has closed")
+    elif transition is Transition.REGRESSED:
+        lines.append("Regressed: the incident fired again soon after it resolved")
+    if before.severity and before.severity != after.severity:
+        lines.append(f"Severity {before.severity} → {after.severity}")
+    for service, status in after.health.items():
+        old = before.health.get(service)
+        if old and old != status:
+            lines.append(f"{service}: {old} → {status}")
+        elif old is None and before.health and status in (Health.FAILING.value, Health.DEGRADED.value):
+            lines.append(f"{service}: now {status}")
+    for root in after.roots:
+        if root not in before.roots:
+            lines.append(f"New root cause: {root}")
+    for root in before.roots:
+        if root not in after.roots:
+            lines.append(f"No longer seen: {root}")
+    new_templates = [t for t in after.templates if before.templates and t not in before.templates]
+    if new_templates:
+        lines.append(f"{len(new_templates)} new recurring message{'s' if len(new_templates) != 1 else ''}")
+    return lines or ["Evidence refreshed; nothing material changed"]
+
+
+# --- serialisation: the ledger lives in JSON (a file, or the tracking issue's hidden marker) ---
+
+
+def _dt(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def entry_to_json(entry: LedgerEntry) -> dict[str, Any]:
+    return {
+        "v": LEDGER_VERSION,
+        "key": entry.key,
+        "generation": entry.generation,
+        "status": entry.status.value,
+        "opened_at": _dt(entry.opened_at),
+        "resolved_at": _dt(entry.resolved_at),
+        "members": [
+            {
+                "id": m.incident_id,
+                "policy": m.policy_name,
+                "state": m.state.value,
+                "started_at": _dt(m.started_at),
+                "ended_at": _dt(m.ended_at),
+                "url": m.url,
+                "services": list(m.services),
+                "policy_id": m.policy_id,
+            }
+            for m in entry.members
+        ],
+        "slack": {"ref": entry.slack.ref, "digest": entry.slack.digest, "generation": entry.slack.generation},
+        "github": {"ref": entry.github.ref, "digest": entry.github.digest, "generation": entry.github.generation},
+        "snapshot": {
+            "status": entry.snapshot.status,
+            "severity": entry.snapshot.severity,
+            "health": dict(entry.snapshot.health),
+            "roots": list(entry.snapshot.roots),
+            "templates": list(entry.snapshot.templates),
+        },
+        "digest": entry.digest,
+        "regressed": entry.regressed,
+        "acknowledged_by": entry.acknowledged_by,
+        "acknowledged_at": _dt(entry.acknowledged_at),
+        "silenced_until": _dt(entry.silenced_until),
+        "resolved_by": entry.resolved_by,
+    }
+
+
+def _surface(raw: Any) -> SurfaceState:
+    if not isinstance(raw, Mapping):
+        return SurfaceState()
+    generation = raw.get("generation", 0)
+    return SurfaceState(
+        ref=str(raw.get("ref", "")),
+        digest=str(raw.get("digest", "")),
+        generation=generation if isinstance(generation, int) else 0,
+    )
+
+
+def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
+    """Parse a stored entry; None when it is not one (a hand-edited or foreign marker)."""
+    try:
+        members = tuple(
+            Member(
+                incident_id=str(m["id"]),
+                policy_name=str(m.get("policy", "")),
+                state=AlertState(m["state"]),
+                started_at=_parse_dt(m.get("started_at")),
+                ended_at=_parse_dt(m.get("ended_at")),
+                url=str(m.get("url", "")),
+                services=tuple(str(x) for x in m.get("services", [])),
+                policy_id=str(m.get("policy_id", "")),
+            )
+            for m in raw.get("members", [])
+        )
+        snap = raw.get("snapshot") or {}
+        return LedgerEntry(
+            key=str(raw["key"]),
+            generation=int(raw.get("generation", 1)),
+            status=IncidentStatus(raw["status"]),
+            opened_at=_parse_dt(raw.get("opened_at")),
+            resolved_at=_parse_dt(raw.get("resolved_at")),
+            members=members,
+            slack=_surface(raw.get("slack")),
+            github=_surface(raw.get("github")),
+            snapshot=Snapshot(
+                status=str(snap.get("status", "")),
+                severity=str(snap.get("severity", "")),
+                health={str(k): str(v) for k, v in dict(snap.get("health", {})).items()},
+                roots=tuple(str(r) for r in snap.get("roots", [])),
+                templates=tuple(str(t) for t in snap.get("templates", [])),
+            ),
+            digest=str(raw.get("digest", "")),
+            regressed=bool(raw.get("regressed", False)),
+            acknowledged_by=str(raw.get("acknowledged_by", "")),
+            acknowledged_at=_parse_dt(raw.get("acknowledged_at")),
+            silenced_until=_parse_dt(raw.get("silenced_until")),
+            resolved_by=str(raw.get("resolved_by", "")),
+        )
+    except (KeyError, ValueError, TypeError, AttributeError):
+        return None
+
+
+def members_as_alerts(entry: LedgerEntry, template: Alert) -> Sequence[Alert]:
+    """The incident's member alerts as Alerts (for the card), the current one taking its fresh form."""
+    out: list[Alert] = []
+    for m in entry.members:
+        if m.incident_id == template.incident_id:
+            out.append(template)
+        else:
+            out.append(
+                replace(
+                    template,
+                    incident_id=m.incident_id,
+                    policy_name=m.policy_name,
+                    state=m.state,
+                    started_at=m.started_at,
+                    ended_at=m.ended_at,
+                    url=m.url,
+                    services=m.services,
+                    policy_id=m.policy_id,
+                )
+            )
+    if entry.status is IncidentStatus.RESOLVED:
+        out = [replace(a, state=AlertState.CLOSED) for a in out]
+    return out

@@ -1,0 +1,92 @@
+"""The ports the orchestrator delivers through: a chat surface, an issue tracker, a ledger.
+
+Adapters (`slack.SlackChat`, `github.GitHubIssues`, `ledger.FileLedger`) implement them; tests and
+benchmarks may swap in their own. Every method either succeeds or raises a
+`functions.core.errors.DeliveryError` (Transient or Permanent) whose message never carries a secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class ChatSurface(Protocol):
+    """Where the incident card lives as one message that is edited in place (Slack)."""
+
+    def post(self, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> str:
+        """Post a new card (`message` holds `text` and `blocks`); returns its ref "CHANNEL:TS"."""
+        ...
+
+    def update(self, ref: str, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+        """Replace the card at `ref` with `message`, keeping `metadata` attached."""
+        ...
+
+    def reply(self, ref: str, text: str) -> None:
+        """Post `text` as a thread reply under the card at `ref`."""
+        ...
+
+    def find(self, key: str, generation: int, oldest: datetime) -> tuple[str, dict[str, Any]] | None:
+        """A card already posted for (key, generation) since `oldest`: (ref, its metadata payload), else None.
+
+        Lets a retried delivery adopt the card a previous attempt posted before it failed to record it.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class TrackedIssue:
+    """One tracking issue as the orchestrator needs it; `ledger` is the entry hidden in its body."""
+
+    number: int
+    state: str  # "open" | "closed"
+    closed_at: datetime | None
+    body: str
+    ledger: dict[str, Any] | None
+    url: str
+
+
+class IssueTracker(Protocol):
+    """Where the full report lives as an issue that is commented on and closed (GitHub)."""
+
+    def find(self, key: str, *, closed_since: datetime | None) -> TrackedIssue | None:
+        """The open issue for `key`, else the most recently closed one closed after `closed_since`."""
+        ...
+
+    def create(self, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
+        """Open a new issue (creating missing labels first)."""
+        ...
+
+    def edit(self, number: int, *, body: str | None = None, title: str | None = None) -> None:
+        """Replace the body and/or title of an issue."""
+        ...
+
+    def comment(self, number: int, body: str) -> None:
+        """Add a comment to an issue."""
+        ...
+
+    def close(self, number: int) -> None:
+        """Close an issue as completed."""
+        ...
+
+    def reopen(self, number: int) -> None:
+        """Reopen a closed issue."""
+        ...
+
+    def add_labels(self, number: int, labels: Sequence[str]) -> None:
+        """Add labels to an issue (existing labels are kept)."""
+        ...
+
+
+class Ledger(Protocol):
+    """Incident entries by key, when no tracking issue carries them (local JSON file)."""
+
+    def load(self, key: str) -> dict[str, Any] | None:
+        """The stored entry for `key`, or None."""
+        ...
+
+    def save(self, key: str, entry: dict[str, Any]) -> None:
+        """Store `entry` under `key`, replacing any previous one."""
+        ...
