@@ -28,7 +28,7 @@ from functions.adapters.github_issues import (
 )
 from functions.core.errors import PermanentDeliveryError, TransientDeliveryError
 from functions.core.model import IncidentStatus
-from functions.entry.settings import Secret
+from functions.core.secret import Secret
 from functions.incidents.lifecycle import LedgerEntry, SurfaceState, entry_from_json, entry_to_json
 from tests.fakes.github import REPOSITORY, TOKEN, GitHubFake
 

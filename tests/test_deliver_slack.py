@@ -19,7 +19,7 @@ from slack_sdk import WebClient
 
 from functions.adapters.slack_chat import EVENT_TYPE, SlackChat
 from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
-from functions.entry.settings import Secret
+from functions.core.secret import Secret
 from tests.fakes.slack import BOT_TOKEN, CHANNEL, SlackFake
 
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)  # the fake's ts values start at 1_700_000_000 (2023-11-14)

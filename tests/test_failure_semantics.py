@@ -28,7 +28,8 @@ import hcl2
 import pytest
 
 from functions.adapters.github_issues import parse_markers
-from functions.entry.runtime import FAILURE_MARKER, handle_cloud_event, reset_runtime
+from functions.core.contracts import FAILURE_EVENT as FAILURE_MARKER
+from functions.entry.runtime import handle_cloud_event, reset_runtime
 from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake, log_entry, matches, parse_filter

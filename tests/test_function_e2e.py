@@ -63,10 +63,10 @@ def test_a_second_alert_joins_the_incident(function: Function) -> None:
     assert function.send(function.scenario.notification(incident_id="0.second", policy="auth 5xx ratio")) == 200
     [card] = function.top_level()
     replies = function.slack.thread(sl.CHANNEL, card["ts"])
-    assert any("Alert joined: auth 5xx ratio" in r["text"] for r in replies)
+    assert any("• *Alert joined:* auth 5xx ratio" in r["text"] for r in replies)
     [issue] = function.tracking_issues()
     comments = function.github.comments(issue["number"])
-    assert any("Alert joined: auth 5xx ratio" in c["body"] for c in comments)
+    assert any("- **Alert joined:** auth 5xx ratio" in c["body"] for c in comments)
 
 
 def test_when_every_alert_closes_both_surfaces_show_resolved(function: Function) -> None:

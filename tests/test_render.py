@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from functions.card.changes import Change, describe_changes, snapshot_of
 from functions.card.incident import build_card
 from functions.core.model import Card, Health
 from functions.render import render
@@ -102,12 +103,20 @@ GOLDENS: dict[str, Callable[[], str]] = {
     "staging.txt": lambda: render_text(staging_card()),
     "staging.md": lambda: render_markdown(staging_card()),
     "staging_resolved.md": lambda: render_markdown(staging_card(resolved=True)),
-    "staging_update.md": lambda: render_markdown_update(staging_card(), staging_card_later()),
+    "staging_update.md": lambda: render_markdown_update(
+        staging_card_later(), _changes(staging_card(), staging_card_later())
+    ),
     "staging.slack.json": lambda: _json(render_slack(staging_card(), interactive=True)),
     "staging_resolved.slack.json": lambda: _json(render_slack(staging_card(resolved=True), interactive=True)),
-    "staging_thread_update.mrkdwn": lambda: render_slack_thread_update(staging_card(), staging_card_later()) + "\n",
+    "staging_thread_update.mrkdwn": lambda: render_slack_thread_update(
+        staging_card_later(), _changes(staging_card(), staging_card_later())
+    ) + "\n",
     "staging.json": lambda: _json(render_json(staging_incident(), staging_card(), redact=fake_redact)),
 }
+
+
+def _changes(before: Card, after: Card) -> tuple[Change, ...]:
+    return describe_changes(snapshot_of(before), snapshot_of(after))
 
 
 @pytest.mark.parametrize("name", sorted(GOLDENS))
@@ -269,13 +278,15 @@ def test_slack_huge_card_carries_no_raw_mentions() -> None:
 
 
 def test_slack_thread_update_says_what_changed_and_is_escaped() -> None:
-    reply = render_slack_thread_update(staging_card(), staging_card_later())
+    reply = render_slack_thread_update(staging_card_later(), _changes(staging_card(), staging_card_later()))
     assert "*auth:* FAILING → HEALTHY" in reply
-    assert "No longer a root cause" in reply
-    assert "&lt;*&gt;" in reply and "<*>" not in reply
-    assert render_slack_thread_update(None, staging_card()).startswith("🆕 *Opened*")
-    assert render_slack_thread_update(staging_card(), staging_card(resolved=True)).startswith("✅ *Resolved*")
-    assert "No material change" in render_slack_thread_update(staging_card(), staging_card())
+    assert "*No longer seen:*" in reply
+    assert "*New recurring message:* 1" in reply
+    assert render_slack_thread_update(staging_card(resolved=True), ()).startswith("✅ *Resolved*")
+    assert "No material change" in render_slack_thread_update(staging_card(), ())
+    hostile = (Change("<!channel>", "<https://evil.example|click> & <@U1>"),)
+    reply = render_slack_thread_update(staging_card(), hostile)
+    assert "<!channel>" not in reply and "<https://" not in reply and "<@U1>" not in reply
 
 
 # ---------------------------------------------------------------- Markdown
@@ -371,14 +382,14 @@ def test_markdown_log_text_renders_as_text_never_html_or_mentions(card: Card) ->
 
 
 def test_markdown_update_is_short_and_says_what_changed() -> None:
-    comment = render_markdown_update(staging_card(), staging_card_later())
+    comment = render_markdown_update(staging_card_later(), _changes(staging_card(), staging_card_later()))
     assert len(comment) <= UPDATE_MAX_CHARS
     assert "- **auth:** FAILING → HEALTHY" in comment
-    assert "New recurring issue" in comment
-    assert "406 → 512" in comment
-    assert render_markdown_update(None, staging_card()).startswith("### 🆕 Opened")
-    assert render_markdown_update(staging_card(), staging_card(resolved=True)).startswith("### ✅ Resolved")
-    assert len(render_markdown_update(huge(), replace(huge(), health=(), root_causes=()))) <= UPDATE_MAX_CHARS
+    assert "- **New recurring message:** 1" in comment
+    assert render_markdown_update(staging_card(resolved=True), ()).startswith("### ✅ Resolved")
+    assert "- No material change." in render_markdown_update(staging_card(), ())
+    many = tuple(Change(f"service-{i}", "x" * 5_000) for i in range(200))
+    assert len(render_markdown_update(huge(), many)) <= UPDATE_MAX_CHARS
 
 
 # ---------------------------------------------------------------- terminal text

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from functions.core.errors import ConfigError
-from functions.entry.settings import DOCUMENTED, Secret, Settings
+from functions.core.secret import Secret
+from functions.entry.settings import DOCUMENTED, Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

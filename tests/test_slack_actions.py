@@ -310,8 +310,8 @@ def test_acknowledge_names_the_person_on_the_card_in_the_thread_and_in_the_issue
     answer = opened.click(ACTION_ACK)
     assert answer.status == 200 and answer.body == b""
     assert "Acknowledged by alice" in opened.card_text()
-    assert any("Acknowledged by alice" in r for r in opened.replies())
-    assert any("Acknowledged by alice" in c for c in opened.comments())
+    assert any("• *Acknowledged:* by alice in Slack" in r for r in opened.replies())
+    assert any("- **Acknowledged:** by alice in Slack" in c for c in opened.comments())
     assert opened.issue()["state"] == "open"
 
 
@@ -340,7 +340,8 @@ def test_silence_snoozes_the_incidents_policies_for_an_hour_and_shows_until_when
     assert abs(start - clicked) < timedelta(seconds=30)
     until = end.strftime("%H:%M UTC")
     assert f"Silenced until {until}" in opened.card_text()
-    assert any(f"Silenced for 1 h by alice (until {until}; snooze {snooze.name})" in c for c in opened.comments())
+    note = f"- **Silenced:** for 1 h by alice (until {until}; snooze {snooze.name})"
+    assert any(note in c for c in opened.comments())
     assert opened.ephemeral() == [f"🔕 Silenced for 1 h, until {until} (`{snooze.name}`)."]
 
 
@@ -363,7 +364,7 @@ def test_resolve_marks_both_surfaces_resolved_by_the_person(opened: Sitrep) -> N
     assert header.startswith("✅ RESOLVED")
     issue = opened.issue()
     assert issue["state"] == "closed"
-    assert any(c.startswith("### Resolved") and "Resolved by alice" in c for c in opened.comments())
+    assert any(c.startswith("### ✅ Resolved") and "- **Resolved:** by alice" in c for c in opened.comments())
 
 
 def test_a_closed_notification_after_a_manual_resolve_changes_nothing(opened: Sitrep) -> None:
@@ -388,7 +389,7 @@ def test_refresh_redraws_the_card_without_a_new_issue_comment(opened: Sitrep) ->
     comments = len(opened.comments())
     assert opened.click(ACTION_REFRESH).status == 200
     assert opened.writes()[0] == updates + 1
-    assert opened.replies()[-1].endswith("• Refreshed by alice")
+    assert opened.replies()[-1].endswith("• *Refreshed:* by alice")
     assert len(opened.comments()) == comments
 
 
@@ -538,7 +539,7 @@ def test_deployed_click_is_answered_at_once_and_done_by_the_alert_function(deplo
     assert json.loads(message.data)["sitrep_action"]["key"] == KEY
     assert deployed.forward_published() == [200]
     assert "Acknowledged by alice" in deployed.card_text()
-    assert any("Acknowledged by alice" in c for c in deployed.comments())
+    assert any("- **Acknowledged:** by alice" in c for c in deployed.comments())
 
 
 def test_deployed_click_on_a_missing_incident_is_answered_by_the_alert_function(deployed: Sitrep) -> None:

@@ -8,12 +8,12 @@ come from metrics.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from functions.core.model import LogRecord
+from functions.incidents.ports import LogSample
 from functions.intake.evidence import record_from_entry
 
 RESOURCE_TYPE = "cloud_run_revision"
@@ -50,17 +50,6 @@ def build_filter(services: Sequence[str], start: datetime, end: datetime, min_se
         # Too many services to name: read the whole resource type instead of failing the query.
         return build_filter((), start, end, min_severity)
     return query
-
-
-@dataclass
-class LogSample:
-    """What one read returned: the records (streamed), and after iteration whether more remained."""
-
-    records: Iterator[LogRecord]
-    calls: int = 0
-    truncated: bool = False
-    seen: int = 0
-    error: str = ""
 
 
 class CloudLoggingSource:
@@ -100,12 +89,7 @@ class CloudLoggingSource:
         return client
 
     def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> LogSample:
-        """Newest first, at most pages × page_size entries; iterate `sample.records` once."""
-        sample = LogSample(records=iter(()))
-        sample.records = self._iterate(sample, project, build_filter(services, start, end))
-        return sample
-
-    def _iterate(self, sample: LogSample, project: str, query: str) -> Iterator[LogRecord]:
+        """Newest first, at most pages × page_size entries, read whole; a failure ends the sample with an error."""
         from google.api_core import exceptions as gexc
 
         # Raw entries:list pages through google-cloud-logging's own HTTP connection (its endpoint,
@@ -114,11 +98,12 @@ class CloudLoggingSource:
         connection = self._client(project)._connection
         body: dict[str, object] = {
             "resourceNames": [f"projects/{project}"],
-            "filter": query,
+            "filter": build_filter(services, start, end),
             "orderBy": "timestamp desc",
             "pageSize": self._page_size,
         }
-        token = ""
+        records: list[LogRecord] = []
+        calls, token, error = 0, "", ""
         try:
             for _ in range(self._pages):
                 if token:
@@ -126,14 +111,12 @@ class CloudLoggingSource:
                 response = connection.api_request(
                     method="POST", path="/entries:list", data=body, timeout=self._timeout_s
                 )
-                sample.calls += 1
-                for raw in response.get("entries") or ():
-                    sample.seen += 1
-                    yield record_from_entry(raw)
+                calls += 1
+                records.extend(record_from_entry(raw) for raw in response.get("entries") or ())
                 token = str(response.get("nextPageToken") or "")
                 if not token:
                     break
-            sample.truncated = bool(token)
         except (gexc.GoogleAPIError, OSError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
-            sample.error = f"Cloud Logging read failed after {sample.seen} entries ({type(exc).__name__})"
+            error = f"Cloud Logging read failed after {len(records)} entries ({type(exc).__name__})"
+        return LogSample(tuple(records), calls=calls, truncated=bool(token) and not error, error=error)

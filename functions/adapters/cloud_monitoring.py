@@ -9,11 +9,10 @@ explicit retry and timeout (DESIGN §13).
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from functions.core.model import MetricCount, RequestStats
+from functions.incidents.ports import MetricsResult
 from functions.intake.metrics import (
     REQUEST_COUNT_METRIC,
     SITREP_METRIC_PREFIX,
@@ -23,14 +22,6 @@ from functions.intake.metrics import (
 )
 
 MIN_ALIGNMENT_S = 60  # Monitoring's smallest alignment period
-
-
-@dataclass
-class MetricsResult:
-    request_stats: dict[str, RequestStats] = field(default_factory=dict)
-    metric_counts: tuple[MetricCount, ...] = ()
-    calls: int = 0
-    error: str = ""
 
 
 def _service_clause(services: Sequence[str]) -> str:
@@ -77,24 +68,24 @@ class CloudMonitoringSource:
 
     def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> MetricsResult:
         """Request counts by response class/code and revision, and exact signature counts; never raises."""
-        result = MetricsResult()
         if self._endpoint.startswith(("http://", "https://")):
-            result.error = (
+            return MetricsResult(error=(
                 "MONITORING_API_ENDPOINT is an HTTP URL; google-cloud-monitoring speaks gRPC only "
                 "(host:port expected): metrics skipped"
-            )
-            return result
+            ))
+        calls = 0
         try:
-            requests = list(self._series(project, request_count_filter(services), start, end, result,
-                                         ("resource.labels.service_name", "resource.labels.revision_name",
-                                          "metric.labels.response_code_class", "metric.labels.response_code")))
-            result.request_stats = stats_from_series(requests)
-            counts = list(self._series(project, signature_count_filter(services), start, end, result,
-                                       ("metric.type", "resource.labels.service_name")))
-            result.metric_counts = metric_counts_from_series(counts)
+            calls += 1
+            requests = self._series(project, request_count_filter(services), start, end,
+                                    ("resource.labels.service_name", "resource.labels.revision_name",
+                                     "metric.labels.response_code_class", "metric.labels.response_code"))
+            calls += 1
+            counts = self._series(project, signature_count_filter(services), start, end,
+                                  ("metric.type", "resource.labels.service_name"))
         except Exception as exc:
-            result.error = f"Cloud Monitoring unavailable ({type(exc).__name__}): health judged from logs"
-        return result
+            error = f"Cloud Monitoring unavailable ({type(exc).__name__}): health judged from logs"
+            return MetricsResult(calls=calls, error=error)
+        return MetricsResult(stats_from_series(requests), metric_counts_from_series(counts), calls=calls)
 
     def _series(
         self,
@@ -102,9 +93,9 @@ class CloudMonitoringSource:
         query: str,
         start: datetime,
         end: datetime,
-        result: MetricsResult,
         group_by: Iterable[str],
-    ) -> Iterable[SeriesPoints]:
+    ) -> list[SeriesPoints]:
+        """One ListTimeSeries call (every page of it), aligned to one bucket per series."""
         from google.cloud import monitoring_v3
         from google.protobuf import duration_pb2, timestamp_pb2
 
@@ -126,8 +117,8 @@ class CloudMonitoringSource:
                 group_by_fields=list(group_by),
             ),
         )
-        result.calls += 1
         pager = self._metric_client().list_time_series(request=request, retry=None, timeout=self._timeout_s)
+        found: list[SeriesPoints] = []
         for series in pager:
             values = []
             for point in series.points:
@@ -137,10 +128,11 @@ class CloudMonitoringSource:
                     values.append(value.int64_value)
                 elif kind == "double_value":
                     values.append(value.double_value)
-            yield SeriesPoints(
+            found.append(SeriesPoints(
                 metric_type=series.metric.type,
                 metric_labels=dict(series.metric.labels),
                 resource_labels=dict(series.resource.labels),
                 values=tuple(values),
                 resource_type=series.resource.type,
-            )
+            ))
+        return found

@@ -43,7 +43,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError, excerpt
-from functions.entry.settings import Secret
+from functions.core.secret import Secret
 from functions.incidents.markers import (
     MAX_BODY_CHARS,
     TRUNCATION_BACKTRACK_CHARS,

@@ -42,7 +42,7 @@ from http.client import HTTPException
 from typing import TYPE_CHECKING, Any, Final
 
 from functions.core.errors import PermanentDeliveryError, TransientDeliveryError, excerpt
-from functions.entry.settings import Secret
+from functions.core.secret import Secret
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient

@@ -201,7 +201,6 @@ class MetricCount:
 class Evidence:
     """What the sources returned for the incident window."""
 
-    records_seen: int
     sampled: bool
     request_stats: Mapping[str, RequestStats]
     metric_counts: tuple[MetricCount, ...] = ()

@@ -65,7 +65,6 @@ def load_replay(directory: Path) -> Replay:
         alert=alert,
         logs_path=logs_path_or_none,
         evidence=Evidence(
-            records_seen=0,
             sampled=False,
             request_stats=request_stats,
             metric_counts=metric_counts,

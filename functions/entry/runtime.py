@@ -26,11 +26,11 @@ from typing import Any
 
 from functions.card.incident import with_group_environment
 from functions.card.redact import redact
+from functions.core.contracts import failure_fields
 from functions.core.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
 from functions.intake.alert import decode_cloudevent_data, parse_alert
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 
-FAILURE_MARKER = "sitrep_failure"
 RETRY_UNEXPECTED_FOR = timedelta(minutes=10)
 # A response_url lives 30 minutes; an action older than that can no longer be answered, and whoever
 # clicked has long moved on.
@@ -178,7 +178,7 @@ def _event_field(event: Any, name: str) -> str:
 
 
 def _fail(message: str, **fields: Any) -> None:
-    log.error(message, extra={"sitrep_event": FAILURE_MARKER, **fields})
+    log.error(message, extra=failure_fields(**fields))
 
 
 def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
@@ -217,8 +217,7 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
     age = (now - published_at) if published_at else timedelta(0)
     if age > timedelta(seconds=settings.max_event_age_s):
         # An alert dropped unprocessed is lost: it counts as a failure, so self-monitoring sees it.
-        log.warning("stale event dropped", extra={**fields, "sitrep_event": FAILURE_MARKER,
-                                                  "age_seconds": int(age.total_seconds())})
+        log.warning("stale event dropped", extra=failure_fields(**fields, age_seconds=int(age.total_seconds())))
         return "stale"
     alert = with_group_environment(alert, settings.group_labels, settings.environment)
     try:
@@ -227,8 +226,8 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
         if exc.retryable:
             log.warning(
                 "transient failure: event will be redelivered",
-                extra={**fields, "sitrep_event": FAILURE_MARKER, "surface": exc.surface, "error": str(exc),
-                       "retry_after": exc.retry_after},
+                extra=failure_fields(**fields, surface=exc.surface, error=str(exc),
+                       retry_after=exc.retry_after),
             )
             raise
         _fail("permanent delivery failure: event acknowledged", surface=exc.surface, error=str(exc), **fields)
@@ -240,7 +239,7 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
         _fail("failure: event acknowledged", error=excerpt(exc, 300), **fields)
         return "error"
     except Exception:
-        failing = {**fields, "sitrep_event": FAILURE_MARKER}
+        failing = failure_fields(**fields)
         if age < RETRY_UNEXPECTED_FOR:
             log.exception("unexpected error: event will be redelivered", extra=failing)
             raise
@@ -293,7 +292,7 @@ def handle_action_message(action: ActionRequest, *, event_id: str = "", now: dat
     except DeliveryError as exc:
         if exc.retryable:
             log.warning("transient failure: action will be redelivered",
-                        extra={**fields, "sitrep_event": FAILURE_MARKER, "surface": exc.surface, "error": str(exc)})
+                        extra=failure_fields(**fields, surface=exc.surface, error=str(exc)))
             raise
         _fail("permanent failure: action acknowledged", surface=exc.surface, error=str(exc), **fields)
         send_reply(action, Reply(f"sitrep could not complete that: {exc}"))

@@ -9,36 +9,24 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from enum import StrEnum
+from typing import Final, TypeVar
 
 from functions.analysis.health import HealthThresholds
+from functions.core.contracts import EvidenceScope, ResolveMode
 from functions.core.errors import ConfigError
+from functions.core.secret import Secret
+
+_E = TypeVar("_E", bound=StrEnum)
 
 
-class Secret:
-    """A string that refuses to show itself; `.reveal()` is the only way to read it."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "<secret>"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
+def _choice(env: Mapping[str, str], name: str, kind: type[_E]) -> _E:
+    value = _get(env, name).lower()
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = " or ".join(member.value for member in kind)
+        raise ConfigError(f"{name}={value!r} must be {allowed}") from None
 
 
 DEFAULT_SLACK_API_URL: Final = "https://slack.com/api/"
@@ -124,12 +112,12 @@ class Settings:
     log_pages: int = 3
     log_page_size: int = 1000
     lookback_minutes: int = 30
-    evidence_scope: str = "project"
+    evidence_scope: EvidenceScope = EvidenceScope.PROJECT
     max_event_age_s: int = 3600
     health: HealthThresholds = field(default_factory=HealthThresholds)
     group_labels: tuple[str, ...] = ("env", "environment")
     environment: str = ""
-    resolve_mode: str = "close"
+    resolve_mode: ResolveMode = ResolveMode.CLOSE
     regression_hours: int = 24
     http_timeout_s: float = 10.0
     github_write_interval_s: float = 1.0
@@ -151,12 +139,8 @@ class Settings:
         channel = _get(env, "SLACK_CHANNEL")
         if channel and (" " in channel or channel.startswith("#")):
             raise ConfigError(f"SLACK_CHANNEL={channel!r} must be a channel id such as C0123456789, not a name")
-        scope = _get(env, "SITREP_EVIDENCE_SCOPE").lower()
-        if scope not in ("project", "alert"):
-            raise ConfigError(f"SITREP_EVIDENCE_SCOPE={scope!r} must be project or alert")
-        resolve_mode = _get(env, "SITREP_RESOLVE_MODE").lower()
-        if resolve_mode not in ("close", "label"):
-            raise ConfigError(f"SITREP_RESOLVE_MODE={resolve_mode!r} must be close or label")
+        scope = _choice(env, "SITREP_EVIDENCE_SCOPE", EvidenceScope)
+        resolve_mode = _choice(env, "SITREP_RESOLVE_MODE", ResolveMode)
         for name in ("SLACK_API_URL", "GITHUB_API_URL"):
             if not _get(env, name).startswith(("http://", "https://")):
                 raise ConfigError(f"{name}={_get(env, name)!r} must be an http(s) URL")

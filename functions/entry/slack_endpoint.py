@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+from functions.core.contracts import failure_fields
 from functions.core.errors import ConfigError, DeliveryError, SitrepError, excerpt
 from functions.slack_app.actions import (
     ActionKind,
@@ -114,12 +115,11 @@ def handle_slack_request(
     try:
         settings = rt.settings()
     except ConfigError as exc:
-        log.error("configuration error: Slack request refused", extra={"sitrep_event": "sitrep_failure",
-                                                                      "error": str(exc)})
+        log.error("configuration error: Slack request refused", extra=failure_fields(error=str(exc)))
         return "sitrep is misconfigured", 500, dict(TEXT)
     secret = settings.slack_signing_secret.reveal()
     if not secret:
-        log.error("SLACK_SIGNING_SECRET is not set: Slack request refused", extra={"sitrep_event": "sitrep_failure"})
+        log.error("SLACK_SIGNING_SECRET is not set: Slack request refused", extra=failure_fields())
         return "signing secret not configured", 500, dict(TEXT)
     if len(body) > MAX_BODY_BYTES:
         return "request too large", 413, dict(TEXT)
@@ -139,7 +139,7 @@ def handle_slack_request(
         else:
             answer = "neither an interaction payload nor a slash command", 400, dict(TEXT)
     except Exception:  # an answer Slack can show beats a 500 it shows as "failed with operation_timeout"
-        log.exception("unexpected error answering Slack", extra={"sitrep_event": "sitrep_failure"})
+        log.exception("unexpected error answering Slack", extra=failure_fields())
         answer = _json(Reply("sitrep hit an unexpected error; nothing was changed. Try again in a minute."))
     log.info("Slack request answered", extra={"status": answer[1],
                                               "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})
@@ -167,8 +167,7 @@ def _interaction(raw: str, now: datetime, rt: Any) -> Answer:
         try:
             message_id = publisher.publish(action_message(action), sitrep="action", kind=action.kind.value)
         except DeliveryError as exc:
-            log.error("could not hand the action to Pub/Sub", extra={**fields, "sitrep_event": "sitrep_failure",
-                                                                     "error": str(exc)})
+            log.error("could not hand the action to Pub/Sub", extra=failure_fields(**fields, error=str(exc)))
             _reply_later(rt, action.response_url,
                          Reply("sitrep could not take that action right now (Pub/Sub unavailable); try again."))
             return "", 200, dict(TEXT)
@@ -182,7 +181,7 @@ def _interaction(raw: str, now: datetime, rt: Any) -> Answer:
         log.warning("action failed", extra={**fields, "surface": exc.surface, "error": str(exc)})
         reply = Reply(f"sitrep could not complete that ({excerpt(exc, 200)}); try again.")
     except SitrepError as exc:
-        log.error("action failed", extra={**fields, "sitrep_event": "sitrep_failure", "error": str(exc)})
+        log.error("action failed", extra=failure_fields(**fields, error=str(exc)))
         reply = Reply(f"sitrep could not complete that: {excerpt(exc, 200)}")
     send_reply(action, reply)
     log.info("action done inline", extra=fields)
@@ -221,8 +220,7 @@ def _command(form: Mapping[str, str], now: datetime, rt: Any) -> Answer:
         try:
             publisher.publish(action_message(action), sitrep="action", kind=action.kind.value)
         except DeliveryError as exc:
-            log.error("could not hand /sitrep status to Pub/Sub", extra={"sitrep_event": "sitrep_failure",
-                                                                         "error": str(exc)})
+            log.error("could not hand /sitrep status to Pub/Sub", extra=failure_fields(error=str(exc)))
             return _json(Reply("Reading service health is taking long and sitrep could not hand it over; "
                                "try again in a minute."))
         log.info("/sitrep status handed to the alert topic", extra={"service": action.service})

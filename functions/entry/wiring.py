@@ -86,10 +86,16 @@ def analyse_only(
 
 
 def renderers() -> Renderers:
-    from functions.render.markdown import render_markdown
-    from functions.render.slack import render_slack
+    from functions.render.markdown import render_issue_title, render_markdown, render_markdown_update
+    from functions.render.slack import render_slack, render_slack_thread_update
 
-    return Renderers(slack=render_slack, markdown=render_markdown)
+    return Renderers(
+        slack=render_slack,
+        markdown=render_markdown,
+        thread=render_slack_thread_update,
+        comment=render_markdown_update,
+        title=render_issue_title,
+    )
 
 
 def delivery_adapters(settings: Settings) -> Services:

@@ -1,25 +1,25 @@
 """Per-surface delivery: the incident's card posted or updated in Slack, its tracking issue created or edited.
 
-Fan-out: one surface failing never skips the other; each surface's result and error land on the
-`Outcome`, and the entry returned records what succeeded so that a redelivery retries only what failed.
-The incident service (functions.incidents.service) decides what to deliver; this module only says it.
+Fan-out: one surface failing never skips the other. `deliver` returns a `DeliveryReport`: the entry
+recording what succeeded (so that a redelivery retries only what failed), each surface's result and
+the errors. The incident service (functions.incidents.service) decides what to deliver; this module
+only says it, with the texts the injected renderers make (they escape everything that came from logs).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from functions.card.changes import Change
+from functions.core.contracts import ResolveMode
 from functions.core.errors import DeliveryError
 from functions.core.model import Card, IncidentStatus
 from functions.incidents.lifecycle import LedgerEntry, SurfaceState, entry_to_json
 from functions.incidents.markers import compose_body, report_budget
 from functions.incidents.ports import ChatSurface, IssueTracker
-
-if TYPE_CHECKING:
-    from functions.incidents.service import Outcome
 
 ISSUE_LABELS = ("sitrep", "incident")
 SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack is searched for its card
@@ -29,8 +29,20 @@ SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack 
 class Renderers:
     """The card's renderings per surface, injected so the service stays independent of their details."""
 
-    slack: Callable[..., dict[str, Any]]
+    slack: Callable[..., dict[str, Any]]  # (card, *, interactive, acknowledged_by, silenced_until) -> message
     markdown: Callable[..., str]  # (card, *, max_chars) -> the issue's Markdown report
+    thread: Callable[[Card, Sequence[Change]], str]  # the Slack thread reply on an update (mrkdwn)
+    comment: Callable[[Card, Sequence[Change]], str]  # the tracking issue's comment on an update (Markdown)
+    title: Callable[[Card], str]  # the tracking issue's title
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """What one delivery did: the entry recording what succeeded, each surface's result, the failures."""
+
+    entry: LedgerEntry
+    surfaces: Mapping[str, str] = field(default_factory=dict)
+    errors: tuple[DeliveryError, ...] = ()
 
 
 class SurfaceDelivery:
@@ -42,7 +54,7 @@ class SurfaceDelivery:
         chat: ChatSurface | None,
         tracker: IssueTracker | None,
         renderers: Renderers,
-        resolve_mode: str = "close",
+        resolve_mode: ResolveMode = ResolveMode.CLOSE,
         interactive: bool = False,
     ) -> None:
         self._chat = chat
@@ -55,25 +67,27 @@ class SurfaceDelivery:
         self,
         entry: LedgerEntry,
         card: Card,
-        changes: list[str],
-        outcome: Outcome,
+        changes: Sequence[Change],
         issue_state: str,
-    ) -> LedgerEntry:
-        """The entry after delivering `card` to every surface not in `outcome.skipped`; failures go to `outcome`."""
-        chat, tracker = self._chat, self._tracker
-        if chat is not None:
+        *,
+        skip: frozenset[str] = frozenset(),
+    ) -> DeliveryReport:
+        """Deliver `card` to every configured surface not in `skip`; one failing never keeps the other from it."""
+        surfaces: dict[str, str] = {}
+        errors: list[DeliveryError] = []
+        if self._chat is not None and "slack" not in skip:
             try:
-                entry = self._deliver_slack(chat, entry, card, changes, outcome)
+                entry, surfaces["slack"] = self._deliver_slack(self._chat, entry, card, changes)
             except DeliveryError as exc:
-                outcome.surfaces["slack"] = f"failed: {exc}"
-                outcome.errors.append(exc)
-        if tracker is not None and "github" not in outcome.skipped:
+                surfaces["slack"] = f"failed: {exc}"
+                errors.append(exc)
+        if self._tracker is not None and "github" not in skip:
             try:
-                entry = self._deliver_github(tracker, entry, card, changes, outcome, issue_state)
+                entry, surfaces["github"] = self._deliver_github(self._tracker, entry, card, changes, issue_state)
             except DeliveryError as exc:
-                outcome.surfaces["github"] = f"failed: {exc}"
-                outcome.errors.append(exc)
-        return entry
+                surfaces["github"] = f"failed: {exc}"
+                errors.append(exc)
+        return DeliveryReport(entry, surfaces, tuple(errors))
 
     def _slack_message(self, entry: LedgerEntry, card: Card) -> dict[str, Any]:
         return self._render.slack(
@@ -84,8 +98,8 @@ class SurfaceDelivery:
         )
 
     def _deliver_slack(
-        self, chat: ChatSurface, entry: LedgerEntry, card: Card, changes: list[str], outcome: Outcome
-    ) -> LedgerEntry:
+        self, chat: ChatSurface, entry: LedgerEntry, card: Card, changes: Sequence[Change]
+    ) -> tuple[LedgerEntry, str]:
         state = entry.slack if entry.slack.generation == entry.generation else SurfaceState()
         meta = {"key": entry.key, "generation": entry.generation, "digest": entry.digest}
         if not state.ref:
@@ -97,61 +111,56 @@ class SurfaceDelivery:
                 state = SurfaceState(ref=ref, digest=str(payload.get("digest", "")), generation=entry.generation)
         if not state.ref:
             ref = chat.post(self._slack_message(entry, card), meta)
-            outcome.surfaces["slack"] = "posted"
-            return replace(entry, slack=SurfaceState(ref, entry.digest, entry.generation))
+            return replace(entry, slack=SurfaceState(ref, entry.digest, entry.generation)), "posted"
         if state.digest == entry.digest:
-            outcome.surfaces["slack"] = "unchanged"
-            return replace(entry, slack=state)
+            return replace(entry, slack=state), "unchanged"
         chat.update(state.ref, self._slack_message(entry, card), meta)
-        chat.reply(state.ref, _thread_text(card, changes))
-        outcome.surfaces["slack"] = "updated"
-        return replace(entry, slack=SurfaceState(state.ref, entry.digest, entry.generation))
+        chat.reply(state.ref, self._render.thread(card, changes))
+        return replace(entry, slack=SurfaceState(state.ref, entry.digest, entry.generation)), "updated"
 
     def _deliver_github(
         self,
         tracker: IssueTracker,
         entry: LedgerEntry,
         card: Card,
-        changes: list[str],
-        outcome: Outcome,
+        changes: Sequence[Change],
         issue_state: str,
-    ) -> LedgerEntry:
+    ) -> tuple[LedgerEntry, str]:
         state = entry.github
         delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
         body = self._issue_body(card, entry.key, entry_to_json(delivered))
-        title = _issue_title(card)
+        title = self._render.title(card)
         if not state.ref:
             labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
             # The ledger inside says "pending" for the issue number: loading takes it from the issue itself.
             issue = tracker.create(title, body, labels)
-            outcome.surfaces["github"] = "created"
             entry = replace(entry, github=SurfaceState(str(issue.number), entry.digest, entry.generation))
             if card.status is IncidentStatus.RESOLVED:
-                self._close(tracker, issue.number, card)
-            return entry
+                self._close(tracker, issue.number)
+            return entry, "created"
         number = int(state.ref)
         if issue_state == "closed" and card.status is IncidentStatus.ACTIVE:
             tracker.reopen(number)
-            tracker.comment(number, f"**Regressed**: the incident fired again.\n\n{card.summary}")
-            outcome.surfaces["github"] = "reopened"
+            tracker.comment(number, self._render.comment(card, changes))
+            result = "reopened"
         elif state.digest != entry.digest:
-            tracker.comment(number, _comment_text(card, changes))
-            outcome.surfaces["github"] = "commented"
+            tracker.comment(number, self._render.comment(card, changes))
+            result = "commented"
         else:
-            outcome.surfaces["github"] = "unchanged"
+            result = "unchanged"
         entry = replace(entry, github=SurfaceState(str(number), entry.digest, entry.generation))
         tracker.edit(number, body=self._issue_body(card, entry.key, entry_to_json(entry)), title=title)
         if card.status is IncidentStatus.RESOLVED and issue_state != "closed" and state.digest != entry.digest:
-            self._close(tracker, number, card)
-        return entry
+            self._close(tracker, number)
+        return entry, result
 
     def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
         """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
         report = self._render.markdown(card, max_chars=report_budget(key, ledger))
         return compose_body(report, key, ledger)
 
-    def _close(self, tracker: IssueTracker, number: int, card: Card) -> None:
-        if self._resolve_mode == "label":
+    def _close(self, tracker: IssueTracker, number: int) -> None:
+        if self._resolve_mode is ResolveMode.LABEL:
             tracker.add_labels(number, ["resolved"])
         else:
             tracker.close(number)
@@ -162,20 +171,4 @@ def _label(card: Card) -> str:
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in env)[:40]
 
 
-def _issue_title(card: Card) -> str:
-    prefix = "[RESOLVED] " if card.status is IncidentStatus.RESOLVED else ""
-    return (prefix + card.headline.split("] ", 1)[-1])[:250]
-
-
-def _thread_text(card: Card, changes: list[str]) -> str:
-    lines = "\n".join(f"• {c}" for c in changes[:8])
-    return f"*Update* ({card.status_line})\n{lines}"[:3000]
-
-
-def _comment_text(card: Card, changes: list[str]) -> str:
-    lines = "\n".join(f"- {c}" for c in changes[:20])
-    heading = "Resolved" if card.status is IncidentStatus.RESOLVED else "Update"
-    return f"### {heading} — {card.status_line}\n\n{lines}\n\n{card.summary}\n"
-
-
-__all__ = ["ISSUE_LABELS", "SLACK_LOOKBACK", "Renderers", "SurfaceDelivery"]
+__all__ = ["ISSUE_LABELS", "SLACK_LOOKBACK", "DeliveryReport", "Renderers", "SurfaceDelivery"]

@@ -16,7 +16,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from functions.core.model import Alert, AlertState, Card, Health, IncidentStatus
+from functions.card.changes import Change, Snapshot
+from functions.core.model import Alert, AlertState, Card, IncidentStatus
 
 LEDGER_VERSION = 1
 
@@ -53,17 +54,6 @@ class SurfaceState:
     ref: str = ""
     digest: str = ""
     generation: int = 0
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """The material facts of the last delivered card, to say what changed in a thread reply."""
-
-    status: str = ""
-    severity: str = ""
-    health: Mapping[str, str] = field(default_factory=dict)
-    roots: tuple[str, ...] = ()
-    templates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -199,45 +189,17 @@ def material_digest(card: Card, entry: LedgerEntry) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
-def snapshot_of(card: Card) -> Snapshot:
-    return Snapshot(
-        status=card.status.value,
-        severity=card.severity.value,
-        health={h.service: h.status.value for h in card.health},
-        roots=tuple(f"{r.summary} in {r.service}" if r.service else r.summary for r in card.root_causes),
-        templates=tuple(t.template_id for t in card.recurring),
-    )
-
-
-def describe_changes(before: Snapshot, after: Snapshot, transition: Transition, alert: Alert | None) -> list[str]:
-    """Short lines for the Slack thread reply and the issue comment: what changed since the last update."""
-    lines: list[str] = []
+def transition_change(transition: Transition, alert: Alert | None) -> Change | None:
+    """The line an update leads with when the notification itself changed the incident."""
     if transition is Transition.JOINED and alert is not None:
-        lines.append(f"Alert joined: {alert.policy_name or alert.incident_id}")
-    elif transition is Transition.ALERT_CLOSED and alert is not None:
-        lines.append(f"Alert closed: {alert.policy_name or alert.incident_id} (others still open)")
-    elif transition is Transition.RESOLVED:
-        lines.append("Resolved: every alert of the incident has closed")
-    elif transition is Transition.REGRESSED:
-        lines.append("Regressed: the incident fired again soon after it resolved")
-    if before.severity and before.severity != after.severity:
-        lines.append(f"Severity {before.severity} → {after.severity}")
-    for service, status in after.health.items():
-        old = before.health.get(service)
-        if old and old != status:
-            lines.append(f"{service}: {old} → {status}")
-        elif old is None and before.health and status in (Health.FAILING.value, Health.DEGRADED.value):
-            lines.append(f"{service}: now {status}")
-    for root in after.roots:
-        if root not in before.roots:
-            lines.append(f"New root cause: {root}")
-    for root in before.roots:
-        if root not in after.roots:
-            lines.append(f"No longer seen: {root}")
-    new_templates = [t for t in after.templates if before.templates and t not in before.templates]
-    if new_templates:
-        lines.append(f"{len(new_templates)} new recurring message{'s' if len(new_templates) != 1 else ''}")
-    return lines or ["Evidence refreshed; nothing material changed"]
+        return Change("Alert joined", alert.policy_name or alert.incident_id)
+    if transition is Transition.ALERT_CLOSED and alert is not None:
+        return Change("Alert closed", f"{alert.policy_name or alert.incident_id} (others still open)")
+    if transition is Transition.RESOLVED:
+        return Change("Resolved", "every alert of the incident has closed")
+    if transition is Transition.REGRESSED:
+        return Change("Regressed", "the incident fired again soon after it resolved")
+    return None
 
 
 # --- serialisation: the ledger lives in JSON (a file, or the tracking issue's hidden marker) ---

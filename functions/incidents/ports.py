@@ -1,16 +1,53 @@
-"""The ports the orchestrator delivers through: a chat surface, an issue tracker, a ledger.
+"""The ports the incident service reads and delivers through: log and metric sources, a chat surface,
+an issue tracker, a ledger.
 
-Adapters (`slack.SlackChat`, `github.GitHubIssues`, `ledger.FileLedger`) implement them; tests and
-benchmarks may swap in their own. Every method either succeeds or raises a
+Adapters in `functions.adapters` implement them (`cloud_logging.CloudLoggingSource`,
+`cloud_monitoring.CloudMonitoringSource`, `slack_chat.SlackChat`, `github_issues.GitHubIssues`,
+`file_ledger.FileLedger`); tests and benchmarks may swap in their own. Sources never raise: what they
+could not read is an `error` on their result. Every delivery method either succeeds or raises a
 `functions.core.errors.DeliveryError` (Transient or Permanent) whose message never carries a secret.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from functions.core.model import LogRecord, MetricCount, RequestStats
+
+
+@dataclass(frozen=True)
+class LogSample:
+    """A bounded, newest-first sample of the window's logs, read whole before analysis starts."""
+
+    records: tuple[LogRecord, ...] = ()
+    calls: int = 0
+    truncated: bool = False  # more entries remained than the sample holds: counts come from metrics
+    error: str = ""  # what could not be read, for a note on the card
+
+
+@dataclass(frozen=True)
+class MetricsResult:
+    """Request and signature counts of the window."""
+
+    request_stats: Mapping[str, RequestStats] = field(default_factory=dict)
+    metric_counts: tuple[MetricCount, ...] = ()
+    calls: int = 0
+    error: str = ""
+
+
+class LogSource(Protocol):
+    """A bounded sample of the window's logs; never raises."""
+
+    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> LogSample: ...
+
+
+class MetricSource(Protocol):
+    """Request and signature counts of the window; never raises."""
+
+    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> MetricsResult: ...
 
 
 class ChatSurface(Protocol):

@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Protocol
 
-from functions.adapters.cloud_logging import LogSample
-from functions.adapters.cloud_monitoring import MetricsResult
 from functions.analysis.pipeline import AnalysisSettings, ClassifierPort, Knowledge, MinerPort, analyse
+from functions.card.changes import NOTHING_MATERIAL, Change, describe_changes, snapshot_of
 from functions.card.incident import build_card, incident_key
+from functions.core.contracts import EvidenceScope, ResolveMode, Surface, failure_fields
 from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from functions.core.model import (
     Alert,
@@ -30,54 +29,45 @@ from functions.core.model import (
     Incident,
     IncidentStatus,
     LogRecord,
-    MetricCount,
-    RequestStats,
     Severity,
 )
-from functions.incidents.delivery import ISSUE_LABELS, SLACK_LOOKBACK, Renderers, SurfaceDelivery
+from functions.incidents.delivery import Renderers, SurfaceDelivery
 from functions.incidents.lifecycle import (
     LedgerEntry,
     Transition,
     apply_alert,
-    describe_changes,
     entry_from_json,
     entry_to_json,
     material_digest,
     members_as_alerts,
-    snapshot_of,
+    transition_change,
 )
-from functions.incidents.ports import ChatSurface, IssueTracker, Ledger
+from functions.incidents.ports import ChatSurface, IssueTracker, Ledger, LogSource, MetricSource
 
 log = logging.getLogger("sitrep")
 
-NOTHING_MATERIAL = "Evidence refreshed; nothing material changed"  # lifecycle.describe_changes' filler line
-
-
-class LogSource(Protocol):
-    """A bounded sample of the window's logs (functions.adapters.cloud_logging)."""
-
-    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> LogSample: ...
-
-
-class MetricSource(Protocol):
-    """Request and signature counts of the window; never raises (functions.adapters.cloud_monitoring)."""
-
-    def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> MetricsResult: ...
-
-
-@dataclass
+@dataclass(frozen=True)
 class Outcome:
-    """What one notification did: for logs, tests and the benchmark's call counts."""
+    """What one notification (or a person's action) did: for the caller's log line, tests and the benchmark."""
 
     key: str
     transition: Transition
-    surfaces: dict[str, str] = field(default_factory=dict)
+    surfaces: Mapping[str, str] = field(default_factory=dict)
     incident: Incident | None = None
     card: Card | None = None
     logging_calls: int = 0
     monitoring_calls: int = 0
-    errors: list[DeliveryError] = field(default_factory=list)
-    skipped: set[str] = field(default_factory=set)
+    errors: tuple[DeliveryError, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Window:
+    """The evidence read for one update, whole, before analysis starts."""
+
+    records: Iterable[LogRecord]
+    evidence: Evidence
+    logging_calls: int = 0
+    monitoring_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,7 +75,7 @@ class EntryChange:
     """A person's action on an incident: the entry it leads to, and the lines that say what they did."""
 
     entry: LedgerEntry
-    notes: tuple[str, ...] = ()
+    notes: tuple[Change, ...] = ()
 
 
 @dataclass
@@ -112,9 +102,9 @@ class IncidentService:
         analysis: AnalysisSettings | None = None,
         lookback: timedelta = timedelta(minutes=30),
         regression_window: timedelta = timedelta(hours=24),
-        resolve_mode: str = "close",
+        resolve_mode: ResolveMode = ResolveMode.CLOSE,
         interactive: bool = False,
-        evidence_scope: str = "project",
+        evidence_scope: EvidenceScope = EvidenceScope.PROJECT,
     ) -> None:
         self._classifier = classifier
         self._miner_factory = miner_factory
@@ -159,9 +149,8 @@ class IncidentService:
 
     # --- evidence ---------------------------------------------------------------------------
 
-    def _evidence(
-        self, entry: LedgerEntry, now: datetime, outcome: Outcome
-    ) -> tuple[Iterable[LogRecord], Callable[[], Evidence]]:
+    def _read_window(self, entry: LedgerEntry, now: datetime) -> _Window:
+        """Metrics and the bounded log sample of the incident's window; what could not be read becomes a note."""
         starts = [m.started_at for m in entry.members if m.started_at]
         start = (min(starts) if starts else now) - self._lookback
         end = entry.resolved_at or now
@@ -170,43 +159,31 @@ class IncidentService:
         # failures elsewhere (a database behind another service) are found too.
         services = (
             list(dict.fromkeys(s for m in entry.members for s in m.services))
-            if self._evidence_scope == "alert"
+            if self._evidence_scope is EvidenceScope.ALERT
             else []
         )
         notes: list[str] = []
-        stats: dict[str, RequestStats] = {}
-        counts: tuple[MetricCount, ...] = ()
-        if self._adapters.metrics is not None:
-            metrics = self._adapters.metrics.read(project, services, start, end)
-            outcome.monitoring_calls += metrics.calls
-            if metrics.error:
-                notes.append(metrics.error)
-                log.warning("metrics unavailable: card delivered without them", extra={"error": metrics.error,
-                                                                                      "incident_key": entry.key})
-            stats, counts = metrics.request_stats, metrics.metric_counts
-        sample = None
-        records: Iterable[LogRecord] = ()
-        if self._adapters.logs is not None:
-            sample = self._adapters.logs.read(project, services, start, end)
-            records = sample.records
-
-        def finish() -> Evidence:
-            sampled = False
-            if sample is not None:
-                outcome.logging_calls += sample.calls
-                sampled = sample.truncated
-                if sample.error:
-                    notes.append(sample.error)
-                    log.warning("log evidence incomplete", extra={"error": sample.error, "incident_key": entry.key})
-            return Evidence(
-                records_seen=sample.seen if sample else 0,
-                sampled=sampled,
-                request_stats=stats,
-                metric_counts=counts,
-                notes=tuple(notes),
-            )
-
-        return records, finish
+        metrics = self._adapters.metrics.read(project, services, start, end) if self._adapters.metrics else None
+        if metrics is not None and metrics.error:
+            notes.append(metrics.error)
+            log.warning("metrics unavailable: card delivered without them",
+                        extra={"error": metrics.error, "incident_key": entry.key})
+        sample = self._adapters.logs.read(project, services, start, end) if self._adapters.logs else None
+        if sample is not None and sample.error:
+            notes.append(sample.error)
+            log.warning("log evidence incomplete", extra={"error": sample.error, "incident_key": entry.key})
+        evidence = Evidence(
+            sampled=bool(sample and sample.truncated),
+            request_stats=dict(metrics.request_stats) if metrics else {},
+            metric_counts=metrics.metric_counts if metrics else (),
+            notes=tuple(notes),
+        )
+        return _Window(
+            records=sample.records if sample else (),
+            evidence=evidence,
+            logging_calls=sample.calls if sample else 0,
+            monitoring_calls=metrics.calls if metrics else 0,
+        )
 
     # --- the notification -------------------------------------------------------------------
 
@@ -253,32 +230,23 @@ class IncidentService:
             # own earlier card by message metadata; GitHub is retried on redelivery if worth it.
             ledger_error, entry, issue_state = exc, None, ""
         transition, updated = apply_alert(entry, alert, key, clock, self._regression)
-        outcome = Outcome(key=key, transition=transition)
-        if ledger_error is not None:
-            outcome.skipped.add("github")
-            outcome.surfaces["github"] = f"failed: {ledger_error}"
-            outcome.errors.append(ledger_error)
-        if updated is None or transition is Transition.STALE:
-            return outcome
-        if transition is Transition.DUPLICATE and self._all_delivered(updated):
-            return outcome
-        return self.refresh(updated, alert, clock if now else None, outcome, records, evidence,
-                            issue_state=issue_state)
+        if updated is None or transition is Transition.STALE or (
+            transition is Transition.DUPLICATE and self._all_delivered(updated)
+        ):
+            return Outcome(key, transition, _unread(ledger_error), errors=(ledger_error,) if ledger_error else ())
+        return self.refresh(updated, transition, alert, clock if now else None, records, evidence,
+                            issue_state=issue_state, unread=ledger_error)
 
     def _enabled(self) -> dict[str, bool]:
-        return {"slack": self._adapters.chat is not None, "github": self._adapters.tracker is not None}
+        return {Surface.SLACK: self._adapters.chat is not None, Surface.GITHUB: self._adapters.tracker is not None}
 
     def _all_delivered(self, entry: LedgerEntry) -> bool:
         enabled = self._enabled()
-        slack_ok = not enabled["slack"] or (
+        slack_ok = not enabled[Surface.SLACK] or (
             entry.slack.ref != "" and entry.slack.digest == entry.digest and entry.slack.generation == entry.generation
         )
-        github_ok = not enabled["github"] or (entry.github.ref != "" and entry.github.digest == entry.digest)
+        github_ok = not enabled[Surface.GITHUB] or (entry.github.ref != "" and entry.github.digest == entry.digest)
         return bool(entry.digest) and slack_ok and github_ok
-
-    def load_entry(self, key: str, now: datetime) -> LedgerEntry | None:
-        """The incident's ledger entry (the tracking issue's marker or the local ledger), None when there is none."""
-        return self._load(key, now)[0]
 
     def apply(
         self,
@@ -302,8 +270,8 @@ class IncidentService:
                 if entry is None or self._all_delivered(entry):
                     return None
                 decided = EntryChange(entry)
-            outcome = Outcome(key=key, transition=Transition.UPDATED)
-            outcome = self.refresh(decided.entry, None, now, outcome, issue_state=issue_state, notes=decided.notes)
+            outcome = self.refresh(decided.entry, Transition.UPDATED, None, now, issue_state=issue_state,
+                                   notes=decided.notes)
         if raise_transient:
             _raise_if_transient(outcome)
         return outcome
@@ -311,74 +279,81 @@ class IncidentService:
     def refresh(
         self,
         entry: LedgerEntry,
+        transition: Transition,
         alert: Alert | None,
         now: datetime | None,
-        outcome: Outcome,
         records: Iterable[LogRecord] | None = None,
         evidence: Evidence | None = None,
         *,
         issue_state: str = "",
-        notes: Sequence[str] = (),
+        notes: Sequence[Change] = (),
+        unread: DeliveryError | None = None,
     ) -> Outcome:
         """Re-analyse the incident's window and deliver what changed (also used by Slack's Refresh).
 
-        `notes` (what a person did from Slack) lead the thread reply and the issue comment.
+        `notes` (what a person did from Slack) lead the thread reply and the issue comment. `unread`
+        is the ledger read that failed: that surface is skipped and its error reported.
         """
         if records is None:
             moment = now or entry.resolved_at or entry.opened_at
             if moment is None:
                 raise PermanentDeliveryError("the incident has no time to read evidence for", surface="logging")
-            records, finish = self._evidence(entry, moment, outcome)
+            window = self._read_window(entry, moment)
         else:
-            given = evidence
-
-            def finish() -> Evidence:
-                return given or Evidence(records_seen=0, sampled=False, request_stats={})
-
+            window = _Window(records, evidence or Evidence(sampled=False, request_stats={}))
         template = alert or _alert_from_entry(entry)
         alerts = members_as_alerts(entry, template)
         incident = analyse(
             alerts,
-            records,
+            window.records,
             classifier=self._classifier,
             miner=self._miner_factory(),
             knowledge=self._knowledge,
             now=now,
-            evidence=finish,
+            evidence=window.evidence,
             settings=self._analysis,
             previous_templates=frozenset(entry.snapshot.templates),
         )
         card = build_card(incident, self._redact)
-        digest = material_digest(card, entry)
-        entry = replace(entry, digest=digest)
-        outcome.incident, outcome.card = incident, card
-        changes = describe_changes(entry.snapshot, snapshot_of(card), outcome.transition, alert)
-        if notes:
-            changes = [*notes, *(c for c in changes if c != NOTHING_MATERIAL)]
+        entry = replace(entry, digest=material_digest(card, entry))
+        lead = transition_change(transition, alert)
+        changes = [*notes, *([lead] if lead else []), *describe_changes(entry.snapshot, snapshot_of(card))]
         # The snapshot is recorded before delivering: the tracking issue's body stores the entry as it is
         # delivered, and a lagging snapshot there made every later update re-announce the same changes.
         entry = replace(entry, snapshot=snapshot_of(card))
-        entry = self._delivery.deliver(entry, card, changes, outcome, issue_state)
-        self._save(entry, card, outcome)
-        for error in outcome.errors:
+        skip = frozenset({Surface.GITHUB}) if unread is not None else frozenset()
+        report = self._delivery.deliver(entry, card, changes or [NOTHING_MATERIAL], issue_state, skip=skip)
+        errors = [*([unread] if unread else []), *report.errors]
+        saved = self._save(report.entry)
+        if saved is not None:
+            errors.append(saved)
+        for error in errors:
             if error.retryable:
                 continue  # the caller logs it once when it asks Pub/Sub to redeliver
             log.error(
                 "delivery failed",
-                extra={"sitrep_event": "sitrep_failure", "surface": error.surface, "retryable": error.retryable,
-                       "error": str(error), "incident_key": entry.key},
+                extra=failure_fields(surface=error.surface, retryable=error.retryable,
+                                     error=str(error), incident_key=entry.key),
             )
-        return outcome
+        surfaces = {**_unread(unread), **report.surfaces}
+        return Outcome(entry.key, transition, surfaces, incident, card, window.logging_calls,
+                       window.monitoring_calls, tuple(errors))
 
     # --- the file ledger ------------------------------------------------------------------
 
-    def _save(self, entry: LedgerEntry, card: Card, outcome: Outcome) -> None:
-        """The file ledger is written after every handled notification (the issue body already was)."""
+    def _save(self, entry: LedgerEntry) -> DeliveryError | None:
+        """The file ledger is written after every handled notification (a tracking issue's body already was)."""
         if self._adapters.tracker is None and self._adapters.ledger is not None:
             try:
                 self._adapters.ledger.save(entry.key, entry_to_json(entry))
             except DeliveryError as exc:
-                outcome.errors.append(exc)
+                return exc
+        return None
+
+
+def _unread(error: DeliveryError | None) -> dict[str, str]:
+    """The surface result saying that the tracking issue (the ledger) could not be read, so GitHub was skipped."""
+    return {Surface.GITHUB: f"failed: {error}"} if error is not None else {}
 
 
 def _raise_if_transient(outcome: Outcome) -> None:
@@ -412,15 +387,4 @@ def _alert_from_entry(entry: LedgerEntry) -> Alert:
     )
 
 
-__all__ = [
-    "ISSUE_LABELS",
-    "NOTHING_MATERIAL",
-    "SLACK_LOOKBACK",
-    "EntryChange",
-    "IncidentService",
-    "LogSource",
-    "MetricSource",
-    "Outcome",
-    "Renderers",
-    "Services",
-]
+__all__ = ["EntryChange", "IncidentService", "LogSource", "MetricSource", "Outcome", "Renderers", "Services"]

@@ -15,7 +15,7 @@ from functions.core.model import Card, Incident
 from functions.render.jsonout import render_json
 from functions.render.markdown import render_markdown, render_markdown_update
 from functions.render.slack import render_slack, render_slack_thread_update
-from functions.render.text import render_text, render_text_update
+from functions.render.text import render_text
 
 FORMATS = ("text", "markdown", "slack", "json")
 
@@ -62,5 +62,4 @@ __all__ = [
     "render_slack",
     "render_slack_thread_update",
     "render_text",
-    "render_text_update",
 ]

@@ -15,13 +15,13 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from functions.card.changes import Change
 from functions.core.model import Card, IncidentStatus, Priority, RootCause, Severity
 from functions.render.text import (
     ELLIPSIS,
     HEALTH_EMOJI,
     and_more,
     by_priority,
-    card_changes,
     clip,
     health_numbers,
     hhmm,
@@ -412,22 +412,26 @@ def render_markdown(card: Card, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
     return _assemble(sections, budget)
 
 
-def render_markdown_update(previous: Card | None, card: Card) -> str:
-    """A short comment saying what changed since `previous` (status, health, roots, new templates, counts)."""
-    if previous is None:
-        head = f"### 🆕 Opened · {md_text(card.status_line)}"
-    elif card.status is IncidentStatus.RESOLVED and previous.status is not IncidentStatus.RESOLVED:
+ISSUE_TITLE_MAX_CHARS = 250  # GitHub accepts 256; room for a "[RESOLVED] " prefix is inside the 250
+
+
+def render_issue_title(card: Card) -> str:
+    """The tracking issue's title: the headline without its status tag, one plain line."""
+    prefix = "[RESOLVED] " if card.status is IncidentStatus.RESOLVED else ""
+    return clip(one_line(prefix + card.headline.split("] ", 1)[-1]), ISSUE_TITLE_MAX_CHARS)
+
+
+def render_markdown_update(card: Card, changes: Sequence[Change]) -> str:
+    """The tracking issue's comment on an update: what changed (status, health, roots, new templates)."""
+    if card.status is IncidentStatus.RESOLVED:
         head = f"### ✅ Resolved · {md_text(card.status_line)}"
     else:
         head = f"### 🔄 Update · {md_text(card.status_line)}"
-    lines = [clip(head, MD_MAX_CELL)]
-    changes = [] if previous is None else list(card_changes(previous, card))
-    if changes or previous is not None:
-        lines.append("")
+    lines = [clip(head, MD_MAX_CELL), ""]
     for change in changes:
         detail = md_text(clip(one_line(change.detail), MD_MAX_UPDATE_DETAIL))
-        lines.append(f"- **{md_text(clip(change.label, MD_MAX_CELL))}:** {detail}")
-    if previous is not None and not changes:
+        lines.append(f"- **{md_text(clip(one_line(change.label), MD_MAX_CELL))}:** {detail}")
+    if not changes:
         lines.append("- No material change.")
     lines += ["", f"> {md_text(clip(one_line(card.summary), MD_MAX_UPDATE_DETAIL * 2))}"]
     body = "\n".join(lines) + "\n"

@@ -29,13 +29,13 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from functions.card.changes import Change
 from functions.core.model import Card, Health, IncidentStatus, RootCause, Severity
 from functions.render.text import (
     ELLIPSIS,
     HEALTH_EMOJI,
     and_more,
     by_priority,
-    card_changes,
     deploy_phrase,
     evidence_line,
     health_numbers,
@@ -381,19 +381,12 @@ THREAD_MAX_CHARS = 3_000
 THREAD_MAX_DETAIL = 300
 
 
-def render_slack_thread_update(previous: Card | None, card: Card) -> str:
-    """A short mrkdwn thread reply: what changed since the card the channel last saw."""
+def render_slack_thread_update(card: Card, changes: Sequence[Change]) -> str:
+    """A short mrkdwn thread reply under the card: what changed since the channel last saw it."""
     status = mrkdwn(card.status_line)
-    if previous is None:
-        head = f"🆕 *Opened* · {status}"
-    elif card.status is IncidentStatus.RESOLVED and previous.status is not IncidentStatus.RESOLVED:
-        head = f"✅ *Resolved* · {status}"
-    else:
-        head = f"🔄 *Update* · {status}"
+    head = f"✅ *Resolved* · {status}" if card.status is IncidentStatus.RESOLVED else f"🔄 *Update* · {status}"
     lines = [fit(head, SLACK_MAX_LINE)]
-    if previous is not None:
-        changes = card_changes(previous, card)
-        lines += [fit(f"• *{mrkdwn(c.label)}:* {mrkdwn(c.detail)}", THREAD_MAX_DETAIL) for c in changes]
-        if not changes:
-            lines.append("• No material change.")
+    lines += [fit(f"• *{mrkdwn(c.label)}:* {mrkdwn(c.detail)}", THREAD_MAX_DETAIL) for c in changes]
+    if not changes:
+        lines.append("• No material change.")
     return fit("\n".join(lines), THREAD_MAX_CHARS)

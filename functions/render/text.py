@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth, Template
+from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth
 
 HEALTH_EMOJI = {Health.FAILING: "🔴", Health.DEGRADED: "🟡", Health.HEALTHY: "🟢", Health.UNKNOWN: "⚪"}
 PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
@@ -123,67 +123,6 @@ def evidence_line(evidence: str) -> str:
 
 def health_numbers(health: ServiceHealth) -> str:
     return "; ".join(health.reasons) or "no data"
-
-
-@dataclass(frozen=True)
-class Change:
-    """One thing that changed between two cards; plain text that each renderer escapes for itself."""
-
-    label: str
-    detail: str
-
-
-CHANGES_MAX_HEALTH = 5
-CHANGES_MAX_ROOTS = 3
-CHANGES_MAX_TEMPLATES = 3
-
-
-def _root_id(cause: RootCause) -> tuple[str, str]:
-    return (cause.signature, cause.service)
-
-
-def _new_templates(previous: Card, card: Card) -> list[Template]:
-    seen = {t.template_id for t in previous.recurring}
-    return [t for t in card.recurring if t.template_id not in seen]
-
-
-def card_changes(previous: Card | None, card: Card) -> tuple[Change, ...]:
-    """What a reader of the previous card needs to know: status, health transitions, roots, new templates, counts."""
-    if previous is None:
-        return (Change("Opened", card.status_line),)
-    changes: list[Change] = []
-    if previous.status is not card.status:
-        changes.append(Change("Status", f"{previous.status.value} → {card.status.value}"))
-    if previous.severity is not card.severity:
-        changes.append(Change("Severity", f"{previous.severity.value} → {card.severity.value}"))
-    before = {h.service: h.status for h in previous.health}
-    moves = [
-        Change(h.service, f"{before.get(h.service, Health.UNKNOWN).value} → {h.status.value}")
-        for h in card.health
-        if before.get(h.service, Health.UNKNOWN) is not h.status
-    ]
-    changes.extend(moves[:CHANGES_MAX_HEALTH])
-    if len(moves) > CHANGES_MAX_HEALTH:
-        changes.append(Change("Health", and_more(len(moves) - CHANGES_MAX_HEALTH, "service changes")))
-    old_roots = {_root_id(c) for c in previous.root_causes}
-    new_roots = [c for c in card.root_causes if _root_id(c) not in old_roots]
-    for cause in new_roots[:CHANGES_MAX_ROOTS]:
-        changes.append(Change("New root cause", root_title(cause)))
-    if len(new_roots) > CHANGES_MAX_ROOTS:
-        changes.append(Change("New root causes", and_more(len(new_roots) - CHANGES_MAX_ROOTS, "root causes")))
-    current_roots = {_root_id(c) for c in card.root_causes}
-    gone = [c for c in previous.root_causes if _root_id(c) not in current_roots]
-    for cause in gone[:CHANGES_MAX_ROOTS]:
-        changes.append(Change("No longer a root cause", root_title(cause)))
-    fresh = _new_templates(previous, card)
-    if fresh:
-        shown = "; ".join(f"×{t.count} {clip(one_line(t.text), 120)}" for t in fresh[:CHANGES_MAX_TEMPLATES])
-        hidden = len(fresh) - CHANGES_MAX_TEMPLATES
-        extra = f" ({and_more(hidden, 'issues')})" if hidden > 0 else ""
-        changes.append(Change(f"New recurring issue{'s' if len(fresh) != 1 else ''}", shown + extra))
-    if previous.evidence_total != card.evidence_total:
-        changes.append(Change("Log entries analysed", f"{previous.evidence_total:,} → {card.evidence_total:,}"))
-    return tuple(changes)
 
 
 # ---------------------------------------------------------------- terminal widths
@@ -382,12 +321,4 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> str:
         lines += _heading(style, "Notes")
         lines += _section_list(card.notes, TEXT_MAX_NOTES, "notes", width)
 
-    return "\n".join(lines) + "\n"
-
-
-def render_text_update(previous: Card | None, card: Card) -> str:
-    """What changed since `previous`, as a few plain lines (for the CLI and logs)."""
-    changes = card_changes(previous, card)
-    lines = [one_line(card.status_line)]
-    lines += [f"- {one_line(c.label)}: {one_line(c.detail)}" for c in changes] or ["- no material change"]
     return "\n".join(lines) + "\n"

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
+from functions.card.changes import Change
 from functions.core.errors import InputError, excerpt
 from functions.core.model import IncidentStatus, ServiceHealth
 from functions.incidents.lifecycle import LedgerEntry, resolve_manually
@@ -306,17 +307,17 @@ def refreshed(entry: LedgerEntry) -> LedgerEntry:
     return replace(entry, slack=replace(entry.slack, digest=""))
 
 
-def change_note(action: ActionRequest, *, until: datetime | None = None, snooze: str = "") -> str:
-    """The line the thread reply and the tracking issue's comment lead with."""
+def change_note(action: ActionRequest, *, until: datetime | None = None, snooze: str = "") -> Change:
+    """The line the thread reply and the tracking issue's comment lead with (each surface escapes the name)."""
     who = action.who
     if action.kind is ActionKind.ACK:
-        return f"Acknowledged by {who} in Slack at {_hhmm(action.requested_at)}"
+        return Change("Acknowledged", f"by {who} in Slack at {_hhmm(action.requested_at)}")
     if action.kind is ActionKind.SILENCE and until is not None:
         ref = f"; snooze {snooze}" if snooze else ""
-        return f"Silenced for {_duration(SILENCE_DURATION)} by {who} (until {_hhmm(until)}{ref})"
+        return Change("Silenced", f"for {_duration(SILENCE_DURATION)} by {who} (until {_hhmm(until)}{ref})")
     if action.kind is ActionKind.RESOLVE:
-        return f"Resolved by {who} in Slack at {_hhmm(action.requested_at)}"
-    return f"Refreshed by {who}"
+        return Change("Resolved", f"by {who} in Slack at {_hhmm(action.requested_at)}")
+    return Change("Refreshed", f"by {who}")
 
 
 def snooze_display_name(entry: LedgerEntry, action: ActionRequest) -> str:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from functions.analysis.health import HealthThresholds, compute_health
+from functions.core.contracts import failure_fields
 from functions.core.errors import DeliveryError
 from functions.incidents.lifecycle import LedgerEntry
 from functions.incidents.service import EntryChange, IncidentService, MetricSource
@@ -84,8 +85,8 @@ def perform_card_action(
             try:
                 name = snoozer.snooze(snooze_policies(entry), snooze_display_name(entry, action), now, until)
             except DeliveryError as exc:
-                log.error("snooze failed", extra={"sitrep_event": "sitrep_failure", "incident_key": entry.key,
-                                                  "error": str(exc)})
+                log.error("snooze failed", extra=failure_fields(incident_key=entry.key,
+                                                  error=str(exc)))
                 decision.reply = Reply(f"Could not silence the incident: {exc}. Nothing was changed; try again.")
                 return None
             new, note = silenced(entry, until), change_note(action, until=until, snooze=name)
