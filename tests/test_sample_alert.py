@@ -86,7 +86,7 @@ def test_cli_prints_one_line_dated_by_the_clock() -> None:
     after = datetime.now(timezone.utc)
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.count("\n") == 1, "one line, so it survives --message=\"$(...)\""
+    assert done.stdout.count("\n") == 1, 'one line, so it survives --message="$(...)"'
     alert = parse_alert(done.stdout)
     assert alert.services == ("api",)
     assert alert.started_at is not None
