@@ -2,7 +2,7 @@
 # the API would reject a bad value only at apply time, validated at plan time.
 
 variable "project_id" {
-  description = "ID of the GCP project sitrep watches and deploys into (one sitrep per project)."
+  description = "ID of the GCP project sitrep watches and deploys into (a second instance in the same project needs its own name_prefix)."
   type        = string
 
   validation {
