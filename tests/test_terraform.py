@@ -602,7 +602,8 @@ def test_signature_threshold_of_n_fires_on_n_entries() -> None:
     assert locals_["signature_threshold_value"] == (
         "${{for id, s in local.signatures : id => ceil(s.threshold_per_minute) - 1}}"
     )
-    condition = _one(_one(_resources("google_monitoring_alert_policy")["signature"], "conditions"), "condition_threshold")
+    policy = _resources("google_monitoring_alert_policy")["signature"]
+    condition = _one(_one(policy, "conditions"), "condition_threshold")
     assert _literal(condition["comparison"]) == "COMPARISON_GT"
     assert condition["threshold_value"] == "${local.signature_threshold_value[each.key]}"
     aggregation = _one(condition, "aggregations")
@@ -612,7 +613,8 @@ def test_signature_threshold_of_n_fires_on_n_entries() -> None:
 
 
 def test_error_spike_threshold_of_n_fires_on_n_entries() -> None:
-    condition = _one(_one(_resources("google_monitoring_alert_policy")["error_spike"], "conditions"), "condition_threshold")
+    policy = _resources("google_monitoring_alert_policy")["error_spike"]
+    condition = _one(_one(policy, "conditions"), "condition_threshold")
     assert _literal(condition["comparison"]) == "COMPARISON_GT"
     assert condition["threshold_value"] == "${each.value.error_threshold_per_minute - 1}"
     services = dict(_blocks(MODULE, "variable"))["services"]
@@ -668,8 +670,9 @@ def test_default_prefix_keeps_the_metric_names_the_function_reads() -> None:
     from functions.metrics import SITREP_METRIC_PREFIX
 
     prefix = _literal(dict(_blocks(MODULE, "variable"))["name_prefix"]["default"])
-    assert _locals()["signature_metric_names"] == "${{for id, s in local.signatures : id => \"${var.name_prefix}/${id}\"}}"
-    assert SITREP_METRIC_PREFIX == f"logging.googleapis.com/user/{prefix}/"
+    names = _locals()["signature_metric_names"]
+    assert names == '${{for id, s in local.signatures : id => "${var.name_prefix}/${id}"}}'
+    assert f"logging.googleapis.com/user/{prefix}/" == SITREP_METRIC_PREFIX, "the function reads these metrics"
     for signature in _signatures():
         assert signature["metric_name"] == f"{prefix}/{signature['id']}"
 
