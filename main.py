@@ -88,6 +88,20 @@ def cmd_classify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample_alert(args: argparse.Namespace) -> int:
+    """Print a fresh sample notification for `gcloud pubsub topics publish TOPIC --message=...`."""
+    from datetime import datetime, timezone
+
+    from functions.sample_alert import render_sample_alert
+
+    now = datetime.now(timezone.utc)
+    sys.stdout.write(
+        render_sample_alert(project=args.project, service=args.service, policy=args.policy, state=args.state, now=now)
+        + "\n"
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python main.py",
@@ -121,6 +135,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     classify.add_argument("file", nargs="?", metavar="FILE|-", help="input file (default: stdin)")
     classify.set_defaults(func=cmd_classify)
+    sample = sub.add_parser(
+        "sample-alert",
+        help="print a fresh Cloud Monitoring notification to publish to the alert topic (smoke test)",
+        description=(
+            "Print a schema 1.2 notification that started a minute ago, for "
+            'gcloud pubsub topics publish TOPIC --message="$(python main.py sample-alert --project P)". '
+            "--state closed resolves the card the open one created."
+        ),
+    )
+    sample.add_argument("--project", required=True, help="GCP project ID the notification names")
+    sample.add_argument("--service", default="sitrep-smoke", help="Cloud Run service it names (default: sitrep-smoke)")
+    sample.add_argument("--policy", default="sitrep smoke test", help="alert policy name (default: sitrep smoke test)")
+    sample.add_argument("--state", choices=("open", "closed"), default="open", help="incident state (default: open)")
+    sample.set_defaults(func=cmd_sample_alert)
     return parser
 
 

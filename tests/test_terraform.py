@@ -348,7 +348,8 @@ def test_module_reads_signatures_json_instead_of_restating_patterns() -> None:
     assert "${each.value.filter}" in metric["filter"]
     assert metric["label_extractors"] == "${each.value.label_extractors}"
     policy = _resources("google_monitoring_alert_policy")["signature"]
-    assert policy["for_each"] == "${local.signatures}"
+    assert policy["for_each"] == "${local.per_signature_policies}"
+    assert _locals()["per_signature_policies"] == "${var.consolidate_signature_alerts ? {} : local.signatures}"
 
 
 @pytest.mark.parametrize("path", _tf_files(TERRAFORM), ids=lambda p: str(p.relative_to(TERRAFORM)))
@@ -453,11 +454,14 @@ def test_only_the_slack_actions_service_is_public_and_its_identity_holds_three_g
 
 
 @pytest.mark.parametrize("name", sorted(_resources("google_monitoring_alert_policy")))
-def test_alert_policies_are_metric_thresholds_that_notify_open_and_close(name: str) -> None:
+def test_alert_policies_are_metric_conditions_that_notify_open_and_close(name: str) -> None:
     policy = _resources("google_monitoring_alert_policy")[name]
     for condition in policy["conditions"]:
-        assert "condition_threshold" in condition, "log-match policies never send CLOSED"
-        assert _literal(_one(condition, "condition_threshold")["comparison"]) in {"COMPARISON_GT", "COMPARISON_LT"}
+        kinds = {key for key in condition if key.startswith("condition_")}
+        # Metric conditions send CLOSED, which resolves the card; log-match policies never do.
+        assert kinds in ({"condition_threshold"}, {"condition_prometheus_query_language"}), kinds
+        if "condition_threshold" in condition:
+            assert _literal(_one(condition, "condition_threshold")["comparison"]) in {"COMPARISON_GT", "COMPARISON_LT"}
     strategy = _one(policy, "alert_strategy")
     assert [_literal(p) for p in strategy["notification_prompts"]] == ["OPENED", "CLOSED"]
     assert "auto_close" in strategy
@@ -516,3 +520,228 @@ def test_tfcheck_finds_nothing() -> None:
         [sys.executable, str(TFCHECK), "-q", str(TERRAFORM)], capture_output=True, text=True, timeout=120, check=False
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- first apply: waits for service agents and IAM propagation -----------------
+
+
+def _seconds(duration: str) -> int:
+    match = re.fullmatch(r'"?(\d+)s"?', duration)
+    assert match, f"not a duration in seconds: {duration}"
+    return int(match.group(1))
+
+
+def _sleep(name: str) -> dict[str, Any]:
+    return _resources("time_sleep")[name]
+
+
+def test_service_agents_are_created_before_anything_relies_on_them() -> None:
+    (identity,) = _resources("google_project_service_identity").values()
+    assert identity["provider"] == "google-beta"
+    services = set(re.findall(r'"([a-z]+\.googleapis\.com)"', identity["for_each"]))
+    assert services == {"eventarc.googleapis.com", "monitoring.googleapis.com"}
+    wait = _sleep("service_agents")
+    assert _seconds(wait["create_duration"]) >= 60
+    triggers = wait["triggers"]
+    assert 'google_project_service.main["eventarc.googleapis.com"]' in triggers["eventarc_api"]
+    assert 'google_project_service_identity.agent["eventarc.googleapis.com"]' in triggers["eventarc_agent"]
+    assert 'google_project_service_identity.agent["monitoring.googleapis.com"]' in triggers["monitoring"]
+    publisher = _resources("google_pubsub_topic_iam_member")["monitoring_publisher"]
+    assert "gcp-sa-monitoring-notification" in publisher["member"]
+    assert "${time_sleep.service_agents}" in publisher["depends_on"]
+
+
+def test_alert_function_waits_for_the_eventarc_agent_and_for_its_own_grants() -> None:
+    function = _resources("google_cloudfunctions2_function")["main"]
+    for wait in ("service_agents", "build_iam_propagation", "runtime_iam_propagation"):
+        assert f"${{time_sleep.{wait}}}" in function["depends_on"]
+    runtime_wait = _sleep("runtime_iam_propagation")
+    assert _seconds(runtime_wait["create_duration"]) >= 60
+    # Re-runs whenever a grant is added, e.g. a secret mounted when delivery is turned on.
+    assert "google_project_iam_member.runtime" in runtime_wait["triggers"]["grants"]
+    assert "google_secret_manager_secret_iam_member.runtime" in runtime_wait["triggers"]["grants"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("google_cloudfunctions2_function", "slack_actions"), ("google_cloud_run_v2_service", "slack_actions")],
+)
+def test_slack_endpoint_waits_for_its_own_identity_grants(kind: str, name: str) -> None:
+    assert "${time_sleep.slack_iam_propagation}" in _resources(kind)[name]["depends_on"]
+    wait = _sleep("slack_iam_propagation")
+    assert _seconds(wait["create_duration"]) >= 60
+    for grant in ("slack_signing_secret", "slack_publisher", "slack_metrics_reader"):
+        assert grant in wait["triggers"]["grants"]
+
+
+def test_alert_policies_wait_the_ten_minutes_a_new_log_metric_may_take() -> None:
+    wait = _sleep("metric_propagation")
+    # The API's own 404: "it could take up to 10 minutes to become available".
+    assert _seconds(wait["create_duration"]) >= 600
+    on_log_metrics = [
+        name
+        for name, body in _resources("google_monitoring_alert_policy").items()
+        if "google_logging_metric" in str(body) or "signature_promql" in str(body)
+    ]
+    assert sorted(on_log_metrics) == ["error_spike", "self", "signature", "signatures"]
+    for name in on_log_metrics:
+        assert "${time_sleep.metric_propagation}" in _resources("google_monitoring_alert_policy")[name]["depends_on"]
+
+
+def test_project_number_is_known_at_plan_time() -> None:
+    (data,) = [b for p in _tf_files(MODULE) for b in _parse(p).get("data", []) if '"google_project"' in b]
+    body = data['"google_project"']['"main"']
+    assert "depends_on" not in body, "a data source that depends on the API set is re-read at apply time"
+
+
+# --- thresholds: "N per minute" means at least N ---------------------------------
+
+
+def test_signature_threshold_of_n_fires_on_n_entries() -> None:
+    locals_ = _locals()
+    assert locals_["signature_threshold_value"] == (
+        "${{for id, s in local.signatures : id => ceil(s.threshold_per_minute) - 1}}"
+    )
+    policy = _resources("google_monitoring_alert_policy")["signature"]
+    condition = _one(_one(policy, "conditions"), "condition_threshold")
+    assert _literal(condition["comparison"]) == "COMPARISON_GT"
+    assert condition["threshold_value"] == "${local.signature_threshold_value[each.key]}"
+    aggregation = _one(condition, "aggregations")
+    assert _literal(aggregation["alignment_period"]) == "60s" and _literal(aggregation["per_series_aligner"]) == (
+        "ALIGN_DELTA"
+    ), "a one-minute count, so N - 1 < count means count >= N"
+
+
+def test_error_spike_threshold_of_n_fires_on_n_entries() -> None:
+    policy = _resources("google_monitoring_alert_policy")["error_spike"]
+    condition = _one(_one(policy, "conditions"), "condition_threshold")
+    assert _literal(condition["comparison"]) == "COMPARISON_GT"
+    assert condition["threshold_value"] == "${each.value.error_threshold_per_minute - 1}"
+    services = dict(_blocks(MODULE, "variable"))["services"]
+    conditions = [v["condition"] for v in services["validation"]]
+    assert any("s.error_threshold_per_minute >= 1" in c and "floor(" in c for c in conditions)
+
+
+def test_consolidated_query_uses_the_same_at_least_n_arithmetic() -> None:
+    query = _locals()["signature_promql"]
+    assert "local.signature_threshold_value[id]" in query
+    assert "])) > ${" in query, "compared with > N - 1, like the threshold conditions"
+    assert "local.signature_metric_names[id]" in query and "for id, s in local.signatures" in query
+
+
+# --- two instances in one project: every name carries name_prefix ---------------
+
+_NAMED = {
+    "google_logging_metric": "name",
+    "google_monitoring_alert_policy": "display_name",
+    "google_monitoring_uptime_check_config": "display_name",
+    "google_monitoring_notification_channel": "display_name",
+    "google_service_account": "account_id",
+    "google_pubsub_topic": "name",
+    "google_secret_manager_secret": "secret_id",
+    "google_storage_bucket": "name",
+    "google_artifact_registry_repository": "repository_id",
+    "google_cloudfunctions2_function": "name",
+    "google_cloud_run_v2_service": "name",
+}
+
+
+def _mentions_prefix(expression: str, locals_: dict[str, Any], depth: int = 0) -> bool:
+    """True when the expression uses var.name_prefix directly or through locals."""
+    if "var.name_prefix" in expression:
+        return True
+    return depth < 3 and any(
+        _mentions_prefix(str(locals_[name]), locals_, depth + 1)
+        for name in re.findall(r"local\.(\w+)", expression)
+        if name in locals_
+    )
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [(kind, name) for kind in sorted(_NAMED) for name in sorted(_resources(kind))],
+)
+def test_every_name_that_must_be_unique_in_the_project_carries_the_prefix(kind: str, name: str) -> None:
+    body = _resources(kind)[name]
+    assert _mentions_prefix(str(body[_NAMED[kind]]), _locals()), f"{kind}.{name} would collide with a second instance"
+
+
+def test_default_prefix_keeps_the_metric_names_the_function_reads() -> None:
+    from functions.metrics import SITREP_METRIC_PREFIX
+
+    prefix = _literal(dict(_blocks(MODULE, "variable"))["name_prefix"]["default"])
+    names = _locals()["signature_metric_names"]
+    assert names == '${{for id, s in local.signatures : id => "${var.name_prefix}/${id}"}}'
+    assert f"logging.googleapis.com/user/{prefix}/" == SITREP_METRIC_PREFIX, "the function reads these metrics"
+    for signature in _signatures():
+        assert signature["metric_name"] == f"{prefix}/{signature['id']}"
+
+
+# --- org-safe Slack endpoint -------------------------------------------------------
+
+
+def test_slack_public_access_chooses_between_all_users_and_a_disabled_invoker_check() -> None:
+    variable = dict(_blocks(MODULE, "variable"))["slack_public_access"]
+    assert _literal(variable["default"]) == "all_users"
+    (validation,) = variable["validation"]
+    assert '["all_users", "invoker_iam_disabled"]' in validation["condition"]
+    locals_ = _locals()
+    assert 'var.slack_public_access == "all_users"' in locals_["slack_via_cloud_functions"]
+    assert 'var.slack_public_access == "invoker_iam_disabled"' in locals_["slack_via_cloud_run"]
+    assert _resources("google_cloudfunctions2_function")["slack_actions"]["count"] == (
+        "${local.slack_via_cloud_functions ? 1 : 0}"
+    )
+    assert _resources("google_cloud_run_v2_service_iam_member")["slack_public_invoker"]["count"] == (
+        "${local.slack_via_cloud_functions ? 1 : 0}"
+    )
+
+
+def test_org_safe_slack_endpoint_is_public_without_any_iam_member() -> None:
+    service = _resources("google_cloud_run_v2_service")["slack_actions"]
+    assert service["count"] == "${local.slack_via_cloud_run ? 1 : 0}"
+    assert service["invoker_iam_disabled"] is True
+    assert _literal(service["ingress"]) == "INGRESS_TRAFFIC_ALL"
+    members = [
+        body
+        for kind in ("google_cloud_run_v2_service_iam_member", "google_cloud_run_v2_service_iam_binding")
+        for body in _resources(kind).values()
+        if "google_cloud_run_v2_service.slack_actions" in str(body.get("name"))
+    ]
+    assert members == [], "the disabled invoker check replaces allUsers; no member is needed or allowed"
+    build = _one(service, "build_config")
+    assert _literal(build["function_target"]) == "slack_actions"
+    assert "google_storage_bucket_object.source.name" in build["source_location"]
+    template = _one(service, "template")
+    assert template["service_account"] == "${google_service_account.slack[0].email}"
+    (container,) = template["containers"]
+    (secret,) = container["env"]
+    assert _literal(secret["name"]) == "SLACK_SIGNING_SECRET"
+    assert "slack-signing-secret" in str(secret["value_source"])
+
+
+def test_both_slack_endpoints_feed_the_interactivity_url() -> None:
+    value = dict(_blocks(MODULE, "output"))["slack_interactivity_url"]["value"]
+    assert "google_cloudfunctions2_function.slack_actions" in value
+    assert "google_cloud_run_v2_service.slack_actions" in value
+
+
+# --- cost: one condition for every signature ----------------------------------------
+
+
+def test_consolidation_is_one_promql_condition_grouped_by_service() -> None:
+    variable = dict(_blocks(MODULE, "variable"))["consolidate_signature_alerts"]
+    assert variable["default"] is False
+    policy = _resources("google_monitoring_alert_policy")["signatures"]
+    assert policy["count"] == "${var.consolidate_signature_alerts ? 1 : 0}"
+    (condition,) = policy["conditions"]
+    promql = _one(condition, "condition_prometheus_query_language")
+    assert promql["query"] == "${local.signature_promql}"
+    assert promql["disable_metric_validation"] is True, "a metric that never matched has no series on first apply"
+    assert "sum by (service)" in _locals()["signature_promql"]
+
+
+def test_readme_states_the_monthly_cost_of_the_default_conditions() -> None:
+    readme = (TERRAFORM / "README.md").read_text(encoding="utf-8")
+    conditions = len(_signatures()) + 1  # one per signature + self-monitoring
+    assert f"**{conditions} conditions**" in readme
+    assert f"${conditions * 1.5:.2f}" in readme

@@ -12,6 +12,9 @@ module "sitrep" {
   alert_email       = var.alert_email
   runbook_url       = var.runbook_url
 
+  slack_public_access          = var.slack_public_access
+  consolidate_signature_alerts = var.consolidate_signature_alerts
+
   # The function source is this repository; path.root is terraform/examples/basic.
   source_dir = "${path.root}/../../.."
 

@@ -49,3 +49,15 @@ variable "runbook_url" {
   type        = string
   default     = ""
 }
+
+variable "slack_public_access" {
+  description = "\"all_users\" (allUsers may invoke the Slack endpoint) or \"invoker_iam_disabled\" (Cloud Run invoker check off; works under domain-restricted sharing)."
+  type        = string
+  default     = "all_users"
+}
+
+variable "consolidate_signature_alerts" {
+  description = "One alert condition over every signature instead of one per signature (alerting is billed per condition)."
+  type        = bool
+  default     = false
+}

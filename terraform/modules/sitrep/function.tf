@@ -57,11 +57,14 @@ resource "google_storage_bucket" "source" {
     enabled = true
   }
 
-  # Keep a short history of overwritten objects, not every one forever.
+  # Every source change is a new object name (md5), so no object is ever
+  # overwritten: Terraform deletes the previous one, which versioning keeps as
+  # a noncurrent version. Those are what ages out here (a month of rollback
+  # material); the live object is never touched.
   lifecycle_rule {
     condition {
-      num_newer_versions = 3
-      with_state         = "ARCHIVED"
+      days_since_noncurrent_time = 30
+      with_state                 = "ARCHIVED"
     }
     action {
       type = "Delete"
@@ -138,10 +141,16 @@ resource "google_cloudfunctions2_function" "main" {
     }
   }
 
+  # Each pause exists for one first-apply failure: the Eventarc agent not yet
+  # able to validate the trigger (service_agents), the build identity's grants
+  # (build_iam_propagation) and the runtime identity's secret and project grants
+  # (runtime_iam_propagation) not yet effective.
   depends_on = [
     google_project_service.main,
     google_project_iam_member.runtime,
     google_secret_manager_secret_iam_member.runtime,
+    time_sleep.service_agents,
     time_sleep.build_iam_propagation,
+    time_sleep.runtime_iam_propagation,
   ]
 }

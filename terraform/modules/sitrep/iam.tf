@@ -7,7 +7,8 @@
 #   slack    - the Slack actions function's identity (slack.tf): its signing
 #              secret, publish to the alert topic, read metrics.
 #   trigger  - the identity Eventarc's push subscription presents to the
-#              function: receives events, may invoke this one service.
+#              function: may invoke this one service (a Pub/Sub trigger needs
+#              no eventarc.eventReceiver; see README "Identities and roles").
 #   build    - the identity Cloud Build uses to build the function image, so
 #              that deployment does not depend on the default compute or
 #              Cloud Build service accounts (which new projects strip of roles).
@@ -15,7 +16,7 @@
 resource "google_service_account" "runtime" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-run"
-  display_name = "sitrep function runtime (${var.environment})"
+  display_name = "${var.name_prefix} function runtime (${var.environment})"
   description  = "Reads logs and metrics for incidents and the sitrep secrets; nothing else."
 
   depends_on = [google_project_service.main]
@@ -24,7 +25,7 @@ resource "google_service_account" "runtime" {
 resource "google_service_account" "trigger" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-trigger"
-  display_name = "sitrep Eventarc trigger (${var.environment})"
+  display_name = "${var.name_prefix} Eventarc trigger (${var.environment})"
   description  = "Presents Pub/Sub alert events to the sitrep function."
 
   depends_on = [google_project_service.main]
@@ -33,7 +34,7 @@ resource "google_service_account" "trigger" {
 resource "google_service_account" "build" {
   project      = var.project_id
   account_id   = "${var.name_prefix}-build"
-  display_name = "sitrep function build (${var.environment})"
+  display_name = "${var.name_prefix} function build (${var.environment})"
   description  = "Builds the sitrep function image with Cloud Build."
 
   depends_on = [google_project_service.main]
@@ -68,13 +69,25 @@ resource "google_secret_manager_secret_iam_member" "runtime" {
   member    = google_service_account.runtime.member
 }
 
-# --- trigger ---------------------------------------------------------------
+# New grants take up to a minute to propagate; a revision whose identity cannot
+# yet read its secrets fails to start. The function waits here; the triggers
+# make the pause run again whenever a grant is added (e.g. when Slack or GitHub
+# delivery is turned on and another secret is mounted).
+resource "time_sleep" "runtime_iam_propagation" {
+  create_duration = "60s"
 
-resource "google_project_iam_member" "trigger_event_receiver" {
-  project = var.project_id
-  role    = "roles/eventarc.eventReceiver"
-  member  = google_service_account.trigger.member
+  triggers = {
+    grants = join(",", sort(concat(
+      [for grant in google_project_iam_member.runtime : grant.id],
+      [for grant in google_secret_manager_secret_iam_member.runtime : grant.id],
+    )))
+  }
 }
+
+# --- trigger ---------------------------------------------------------------
+#
+# No roles/eventarc.eventReceiver: Google's roles page for Cloud Run functions
+# targets says the trigger identity does not need it for direct Pub/Sub events.
 
 # Invoke only this function's Cloud Run service (not every service of the
 # project, which a project-level run.invoker would allow).
@@ -87,8 +100,12 @@ resource "google_cloud_run_v2_service_iam_member" "trigger_invoker" {
 }
 
 # The Pub/Sub service agent mints the OIDC token of the trigger identity for
-# each push; grant it on this one service account only.
+# each push. Google grants it that ability itself in projects whose Pub/Sub
+# agent was created after 8 April 2021; older projects need this grant (on this
+# one service account only), hence the variable.
 resource "google_service_account_iam_member" "pubsub_token_creator" {
+  count = var.grant_pubsub_token_creator ? 1 : 0
+
   service_account_id = google_service_account.trigger.name
   role               = "roles/iam.serviceAccountTokenCreator"
   member             = "serviceAccount:service-${data.google_project.main.number}@gcp-sa-pubsub.iam.gserviceaccount.com"

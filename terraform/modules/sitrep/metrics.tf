@@ -6,6 +6,14 @@ locals {
   exclude_self = "NOT ${local.own_services_filter}"
 
   watched_service_names = [for name in keys(local.services) : "\"${name}\""]
+
+  # Every metric name carries name_prefix, so two instances in one project never
+  # share (or fight over) a metric. With the default prefix the signature
+  # metrics are sitrep/<id>, the names signatures.json records and the function
+  # reads counts from (functions/metrics.py SITREP_METRIC_PREFIX).
+  signature_metric_names = { for id, s in local.signatures : id => "${var.name_prefix}/${id}" }
+  service_errors_metric  = "${var.name_prefix}_service_errors"
+  self_failures_metric   = "${var.name_prefix}_self_failures"
 }
 
 # One counter per signature, filter and extractors verbatim from signatures.json.
@@ -13,7 +21,7 @@ resource "google_logging_metric" "signature" {
   for_each = local.signatures
 
   project     = var.project_id
-  name        = each.value.metric_name
+  name        = local.signature_metric_names[each.key]
   description = "sitrep signature ${each.key} (${each.value.category}): ${each.value.description}"
   filter      = "(${each.value.filter}) AND ${local.exclude_self}"
 
@@ -21,7 +29,7 @@ resource "google_logging_metric" "signature" {
     metric_kind  = "DELTA"
     value_type   = "INT64"
     unit         = "1"
-    display_name = "sitrep ${each.key}"
+    display_name = "${var.name_prefix} ${each.key}"
 
     # Every descriptor label has an extractor and every extractor a label:
     # both come from the same map.
@@ -52,7 +60,7 @@ resource "google_logging_metric" "service_errors" {
   count = length(local.services) > 0 ? 1 : 0
 
   project     = var.project_id
-  name        = "sitrep_service_errors"
+  name        = local.service_errors_metric
   description = "sitrep: log entries with severity >= ERROR from the watched Cloud Run services."
   filter      = "resource.type=\"cloud_run_revision\" AND severity>=ERROR AND resource.labels.service_name=(${join(" OR ", local.watched_service_names)})"
 
@@ -60,7 +68,7 @@ resource "google_logging_metric" "service_errors" {
     metric_kind  = "DELTA"
     value_type   = "INT64"
     unit         = "1"
-    display_name = "sitrep service errors"
+    display_name = "${var.name_prefix} service errors"
 
     labels {
       key         = "service"
@@ -77,10 +85,14 @@ resource "google_logging_metric" "service_errors" {
 }
 
 # A new log-based metric takes a while to become visible to Monitoring; an alert
-# policy created right after it fails with 404 "Cannot find metric(s)"
-# (hashicorp/terraform-provider-google#11102). Pause once per new set of metrics.
+# policy created right after it fails with 404 "Cannot find metric(s) ... If a
+# metric was created recently, it could take up to 10 minutes to become
+# available" (the API's own words, quoted in
+# hashicorp/terraform-provider-google#11102). So the pause is the ten minutes
+# the API names, once per new set of metrics; the function and everything else
+# deploy in parallel meanwhile.
 resource "time_sleep" "metric_propagation" {
-  create_duration = "90s"
+  create_duration = "600s"
 
   triggers = {
     metrics = join(",", sort(concat(

@@ -20,7 +20,10 @@ output "function_uri" {
 
 output "slack_interactivity_url" {
   description = "HTTPS URL of the Slack actions function: paste it as the Slack app's Interactivity Request URL and the /sitrep command's Request URL (slack/manifest.yaml). null when Slack actions are off."
-  value       = one(google_cloudfunctions2_function.slack_actions[*].service_config[0].uri)
+  value = one(concat(
+    google_cloudfunctions2_function.slack_actions[*].service_config[0].uri,
+    google_cloud_run_v2_service.slack_actions[*].uri,
+  ))
 }
 
 output "slack_service_account_email" {
@@ -34,7 +37,7 @@ output "runtime_service_account_email" {
 }
 
 output "trigger_service_account_email" {
-  description = "Identity Eventarc uses to invoke the function (eventarc.eventReceiver, run.invoker on this service only)."
+  description = "Identity Eventarc uses to invoke the function (run.invoker on this service only)."
   value       = google_service_account.trigger.email
 }
 
@@ -72,9 +75,10 @@ output "self_failure_metric_name" {
 }
 
 output "alert_policy_ids" {
-  description = "Alert policy resource names by kind: signature (by signature id), error_spike / ratio_5xx / uptime (by service), self (null without alert_email)."
+  description = "Alert policy resource names by kind: signature (by signature id; empty when consolidated), signatures (the consolidated policy, else null), error_spike / ratio_5xx / uptime (by service), self (null without alert_email)."
   value = {
     signature   = { for id, policy in google_monitoring_alert_policy.signature : id => policy.name }
+    signatures  = one(google_monitoring_alert_policy.signatures[*].name)
     error_spike = { for name, policy in google_monitoring_alert_policy.error_spike : name => policy.name }
     ratio_5xx   = { for name, policy in google_monitoring_alert_policy.ratio_5xx : name => policy.name }
     uptime      = { for name, policy in google_monitoring_alert_policy.uptime : name => policy.name }

@@ -26,13 +26,19 @@ resource "google_monitoring_notification_channel" "pubsub" {
 }
 
 # Creating a pubsub channel does not let Monitoring publish: without this grant
-# notifications are silently dropped. The notification service agent only
-# exists once a channel exists, hence depends_on.
+# notifications are silently dropped. The notification service agent is
+# created lazily; apis.tf provisions it (google_project_service_identity for
+# monitoring.googleapis.com) and waits for it before this grant is made. The
+# member is the agent's documented address rather than the identity's output,
+# so the grant names the notification agent whatever the identity call returns.
 resource "google_pubsub_topic_iam_member" "monitoring_publisher" {
   project = var.project_id
   topic   = google_pubsub_topic.alerts.id
   role    = "roles/pubsub.publisher"
   member  = "serviceAccount:service-${data.google_project.main.number}@gcp-sa-monitoring-notification.iam.gserviceaccount.com"
 
-  depends_on = [google_monitoring_notification_channel.pubsub]
+  depends_on = [
+    google_monitoring_notification_channel.pubsub,
+    time_sleep.service_agents,
+  ]
 }

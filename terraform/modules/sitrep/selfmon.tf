@@ -9,7 +9,7 @@
 
 resource "google_logging_metric" "self_failures" {
   project     = var.project_id
-  name        = "sitrep_self_failures"
+  name        = local.self_failures_metric
   description = "sitrep: failures of the sitrep function itself."
   filter      = "resource.type=\"cloud_run_revision\" AND ${local.own_services_filter} AND (jsonPayload.sitrep_event=\"sitrep_failure\" OR severity>=ERROR)"
 
@@ -17,7 +17,7 @@ resource "google_logging_metric" "self_failures" {
     metric_kind  = "DELTA"
     value_type   = "INT64"
     unit         = "1"
-    display_name = "sitrep self failures"
+    display_name = "${var.name_prefix} self failures"
   }
 
   depends_on = [google_project_service.main]
@@ -41,7 +41,7 @@ resource "google_monitoring_alert_policy" "self" {
   count = var.alert_email != "" ? 1 : 0
 
   project      = var.project_id
-  display_name = "sitrep ${var.environment}: sitrep itself is failing"
+  display_name = "${var.name_prefix} ${var.environment}: sitrep itself is failing"
   combiner     = "OR"
   severity     = "ERROR"
   user_labels = merge(local.policy_labels, {

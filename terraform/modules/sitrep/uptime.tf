@@ -13,7 +13,7 @@ resource "google_monitoring_uptime_check_config" "service" {
   for_each = local.uptime_services
 
   project      = var.project_id
-  display_name = "sitrep ${var.environment}: ${each.key} health"
+  display_name = "${var.name_prefix} ${var.environment}: ${each.key} health"
   timeout      = "10s"
   period       = "60s"
   user_labels  = merge(local.policy_labels, { service = each.key })
@@ -43,7 +43,7 @@ resource "google_monitoring_alert_policy" "uptime" {
   for_each = local.uptime_services
 
   project      = var.project_id
-  display_name = "sitrep ${var.environment}: ${each.key} health check failing"
+  display_name = "${var.name_prefix} ${var.environment}: ${each.key} health check failing"
   combiner     = "OR"
   severity     = "CRITICAL"
   user_labels = merge(local.policy_labels, {

@@ -2,7 +2,7 @@
 # the API would reject a bad value only at apply time, validated at plan time.
 
 variable "project_id" {
-  description = "ID of the GCP project sitrep watches and deploys into (one sitrep per project)."
+  description = "ID of the GCP project sitrep watches and deploys into (a second instance in the same project needs its own name_prefix)."
   type        = string
 
   validation {
@@ -23,7 +23,7 @@ variable "region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix of every named resource (function, topic, service accounts, secrets, bucket). The function's Cloud Run service is named exactly this."
+  description = "Prefix of every named resource (function, topic, service accounts, secrets, bucket, log-based metrics, alert policy and uptime check names), so two instances in one project never collide. The function's Cloud Run service is named exactly this. The function reads exact signature counts from metrics named sitrep/<id>, i.e. the default prefix; another prefix gets its own metrics, which the function does not read yet (cards then show counts from the log sample)."
   type        = string
   default     = "sitrep"
 
@@ -46,8 +46,8 @@ variable "environment" {
 variable "services" {
   description = <<-EOT
     Cloud Run services (or 2nd-gen functions) to watch individually. Each gets an
-    error-spike policy (severity>=ERROR entries per minute above
-    error_threshold_per_minute) and a 5xx-ratio policy; with health_path (and
+    error-spike policy (at least error_threshold_per_minute entries with
+    severity>=ERROR in one minute) and a 5xx-ratio policy; with health_path (and
     enable_uptime_checks) also an uptime check on
     https://NAME-PROJECT_NUMBER.REGION.run.app + health_path and its policy.
     region defaults to var.region. Signature policies cover every Cloud Run
@@ -77,8 +77,8 @@ variable "services" {
   }
 
   validation {
-    condition     = alltrue([for s in var.services : s.error_threshold_per_minute >= 0])
-    error_message = "error_threshold_per_minute must be >= 0 (the policy fires when the per-minute count is strictly greater)."
+    condition     = alltrue([for s in var.services : s.error_threshold_per_minute >= 1 && floor(s.error_threshold_per_minute) == s.error_threshold_per_minute])
+    error_message = "error_threshold_per_minute must be a whole number >= 1: the policy fires when a minute has at least that many ERROR entries."
   }
 
   validation {
@@ -102,6 +102,25 @@ variable "enable_slack_actions" {
   description = "With slack_channel set, deploy the Slack actions function (card buttons Acknowledge, Silence 1h, Resolve, Refresh and the /sitrep command) and give the card its buttons. Needs a value in the slack-signing-secret secret before it is applied."
   type        = bool
   default     = true
+}
+
+variable "slack_public_access" {
+  description = <<-EOT
+    How the Slack actions endpoint is made public (Slack cannot present Google
+    credentials; the function checks Slack's signature on every request).
+    "all_users": a Cloud Functions 2nd-gen function with roles/run.invoker for
+    allUsers. "invoker_iam_disabled": a Cloud Run function (same source) with the
+    Cloud Run invoker IAM check disabled, Google's recommended way, and the one
+    that works where the organisation policy restricts sharing to your domain
+    (iam.allowedPolicyMemberDomains refuses allUsers).
+  EOT
+  type        = string
+  default     = "all_users"
+
+  validation {
+    condition     = contains(["all_users", "invoker_iam_disabled"], var.slack_public_access)
+    error_message = "slack_public_access must be \"all_users\" or \"invoker_iam_disabled\"."
+  }
 }
 
 variable "slack_actions_min_instances" {
@@ -229,6 +248,18 @@ variable "alert_email" {
     condition     = var.alert_email == "" || can(regex("^[^@ ]+@[^@ ]+[.][^@ ]+$", var.alert_email))
     error_message = "alert_email must be an email address, or empty."
   }
+}
+
+variable "consolidate_signature_alerts" {
+  description = "One alert policy with one PromQL condition over every signature metric (each with its own threshold, grouped by service) instead of one policy per signature. Alerting is billed per condition, so this cuts that part of the bill to one condition; the incident then names the service, and the card still names the signatures from the logs."
+  type        = bool
+  default     = false
+}
+
+variable "grant_pubsub_token_creator" {
+  description = "Grant the project's Pub/Sub service agent roles/iam.serviceAccountTokenCreator on the trigger identity. Only projects whose Pub/Sub service agent was created on or before 8 April 2021 need it; newer ones have the permission already."
+  type        = bool
+  default     = false
 }
 
 variable "enable_uptime_checks" {
