@@ -92,7 +92,7 @@ def cmd_sample_alert(args: argparse.Namespace) -> int:
     """Print a fresh sample notification for `gcloud pubsub topics publish TOPIC --message=...`."""
     from datetime import datetime, timezone
 
-    from functions.sample_alert import render_sample_alert
+    from functions.entry.sample_alert import render_sample_alert
 
     now = datetime.now(timezone.utc)
     sys.stdout.write(

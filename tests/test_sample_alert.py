@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from functions.alert import parse_alert
-from functions.errors import InputError
-from functions.model import AlertState, ConditionKind
-from functions.sample_alert import render_sample_alert, sample_notification
-from functions.settings import Settings
+from functions.core.errors import InputError
+from functions.core.model import AlertState, ConditionKind
+from functions.entry.sample_alert import render_sample_alert, sample_notification
+from functions.entry.settings import Settings
+from functions.intake.alert import parse_alert
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = datetime(2031, 5, 6, 7, 8, 9, tzinfo=timezone.utc)

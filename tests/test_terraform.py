@@ -667,7 +667,7 @@ def test_every_name_that_must_be_unique_in_the_project_carries_the_prefix(kind: 
 
 
 def test_default_prefix_keeps_the_metric_names_the_function_reads() -> None:
-    from functions.metrics import SITREP_METRIC_PREFIX
+    from functions.intake.metrics import SITREP_METRIC_PREFIX
 
     prefix = _literal(dict(_blocks(MODULE, "variable"))["name_prefix"]["default"])
     names = _locals()["signature_metric_names"]

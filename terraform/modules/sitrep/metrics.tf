@@ -10,7 +10,7 @@ locals {
   # Every metric name carries name_prefix, so two instances in one project never
   # share (or fight over) a metric. With the default prefix the signature
   # metrics are sitrep/<id>, the names signatures.json records and the function
-  # reads counts from (functions/metrics.py SITREP_METRIC_PREFIX).
+  # reads counts from (functions/intake/metrics.py SITREP_METRIC_PREFIX).
   signature_metric_names = { for id, s in local.signatures : id => "${var.name_prefix}/${id}" }
   service_errors_metric  = "${var.name_prefix}_service_errors"
   self_failures_metric   = "${var.name_prefix}_self_failures"

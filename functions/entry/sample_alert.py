@@ -7,7 +7,7 @@ incident's own window, so a stale one shows an empty card; this one starts a min
 `now`. Pure: the clock is passed in.
 
 The shape is schema 1.2 as a metric-threshold policy sends it (wire-formats §1.2), limited to
-the fields `functions.alert.parse_alert` reads. The incident id is derived from project,
+the fields `functions.intake.alert.parse_alert` reads. The incident id is derived from project,
 service and policy, so `--state closed` resolves the card that `--state open` opened.
 """
 
@@ -19,7 +19,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from functions.errors import InputError
+from functions.core.errors import InputError
 
 DEFAULT_SERVICE = "sitrep-smoke"
 DEFAULT_POLICY = "sitrep smoke test"
