@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._loghub import DATASETS, QUICK_DATASETS, load_dataset, loghub_root
 from functions import redact as redaction
-from functions.redact_rules import RULES
+from functions.redact_shapes import RULES
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 MARKER_RE = re.compile(r"\[REDACTED:([a-z_]+)\]")

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from functions.redact_rules import REDACTION_KINDS, RULES, Rule, classify_key, is_secret_key, marker, value_is_secret
+from functions.redact_rules import REDACTION_KINDS, Rule, classify_key, is_secret_key, marker, value_is_secret
+from functions.redact_shapes import RULES
 
 # The public API; REDACTION_KINDS, is_secret_key and marker are defined with the rules.
 __all__ = ["REDACTION_KINDS", "is_secret_key", "marker", "redact", "redact_mapping", "redact_value"]
@@ -45,6 +46,7 @@ def _trigger_table(lower: bool) -> tuple[tuple[str, int], ...]:
 
 _LOWER_TRIGGERS = _trigger_table(lower=True)
 _EXACT_TRIGGERS = _trigger_table(lower=False)
+_GATES = tuple((1 << index, rule.gate) for index, rule in enumerate(RULES) if rule.gate is not None)
 
 
 def _apply(rule: Rule, text: str) -> str:
@@ -99,6 +101,9 @@ def _redact_once(text: str) -> str:
     for trigger, bits in _LOWER_TRIGGERS:
         if trigger in lowered:
             wanted |= bits
+    for bit, gate in _GATES:
+        if gate(text):
+            wanted |= bit
     if not wanted:
         return text
     for index, rule in enumerate(RULES):
