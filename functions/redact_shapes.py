@@ -34,7 +34,6 @@ from functions.redact_rules import (
     MARKER_PREFIX,
     PAIR_RULE,
     TOKEN_RULES,
-    Replacer,
     Rule,
     _char_classes,
     _checked,
@@ -146,9 +145,7 @@ _DISCORD_BOT = Rule(
 _AWS_SEP = r"[ \t,;:|=\"']{1,8}"
 _AWS_SECRET_AFTER = Rule(
     "aws_secret_key",
-    re.compile(
-        rf"\[REDACTED:aws_access_key\]{_AWS_SEP}(?P<secret>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])"
-    ),
+    re.compile(rf"\[REDACTED:aws_access_key\]{_AWS_SEP}(?P<secret>[A-Za-z0-9/+]{{40}})(?![A-Za-z0-9/+=])"),
     _checked("aws_secret_key", lambda value: _char_classes(value) == 3),
     exact_triggers=("IA", "ACCA", "A3T", "aws_access_key]"),
 )
@@ -231,7 +228,7 @@ _URL_PATH_TOKEN = _lower_rule(
 # ---------------------------------------------------------------- command lines
 
 _ARG = r"(?P<q>['\"]?)(?P<secret>(?!\[REDACTED:)[^\s'\"]{1,256})"
-_CMD_PREFIX = r"[ \t][^\n|;&]{0,300}?[ \t]"
+_CMD_PREFIX = r"[ \t][^\n|;&\[]{0,300}?[ \t]"  # never across a marker: stays idempotent
 
 
 def _cli_value(value: str) -> bool:
@@ -287,7 +284,7 @@ _Q = r"\\?\""  # a quote, or an escaped one inside a JSON string
 _JSON_STR = r"(?P<secret>(?!\[REDACTED:)(?:[^\"\\\n]|\\[^\"\n]){1,1024})"
 
 
-def _named_secret(name: str, value: str) -> str | None:
+def named_secret(name: str, value: str) -> str | None:
     """The replacement of `value` held under `name` (authorization keeps its scheme), or None to keep it."""
     lowered = name.lower()
     if MARKER_PREFIX in value or _is_placeholder(value):
@@ -306,7 +303,7 @@ def _named_secret(name: str, value: str) -> str | None:
 
 
 def _replace_named(match: re.Match[str], text: str) -> str | None:
-    replacement = _named_secret(match.group("name"), _text(match, text, "secret"))
+    replacement = named_secret(match.group("name"), _text(match, text, "secret"))
     if replacement is None or replacement == _text(match, text, "secret"):
         return None
     start, end = match.start("secret"), match.end("secret")
@@ -335,7 +332,7 @@ _NAME_VALUE_TEXT = Rule(
 
 def _replace_named_text(match: re.Match[str], text: str) -> str | None:
     name = match.group("name") or match.group("goname")
-    replacement = _named_secret(name, _text(match, text, "secret"))
+    replacement = named_secret(name, _text(match, text, "secret"))
     if replacement is None:
         return None
     return text[match.start() : match.start("secret")] + replacement + text[match.end("secret") : match.end()]
@@ -351,9 +348,7 @@ _NESTED_VALUE = Rule(
     _replace_named,
     triggers=("{",),
 )
-_COOKIE_ITEM_RE = re.compile(
-    r"(?P<name>[^=;,\s\"'\[]{1,128})=(?P<secret>(?!\[REDACTED:)[^;\s\"',\]]{1,4096})"
-)
+_COOKIE_ITEM_RE = re.compile(r"(?P<name>[^=;,\s\"'\[]{1,128})=(?P<secret>(?!\[REDACTED:)[^;\s\"',\]]{1,4096})")
 _COOKIE_ATTRIBUTES = frozenset(
     {"path", "domain", "expires", "max-age", "samesite", "secure", "httponly", "priority", "partitioned"}
 )
@@ -407,4 +402,4 @@ RULES: tuple[Rule, ...] = (
     EMAIL_RULE,
 )
 
-__all__ = ["RULES", "Replacer"]
+__all__ = ["RULES", "named_secret"]

@@ -28,7 +28,6 @@ SECRETS: list[dict[str, Any]] = [
 ]
 ORDINARY: list[str] = [line for line in (CORPUS / "ordinary.txt").read_text(encoding="utf-8").splitlines() if line]
 MARKER_RE = re.compile(r"\[REDACTED:([a-z_]+)\]")
-MAX_FALSE_REDACTION_RATE = 0.01
 
 
 def test_the_corpora_are_large_enough_and_cover_every_kind() -> None:
@@ -47,10 +46,9 @@ def test_every_annotated_secret_disappears_behind_its_marker(entry: dict[str, An
         assert marker(kind) in redacted, redacted
 
 
-def test_the_false_redaction_rate_on_ordinary_lines_is_below_one_percent() -> None:
+def test_no_ordinary_line_is_changed() -> None:
     changed = [(line, redact(line)) for line in ORDINARY if redact(line) != line]
-    rate = len(changed) / len(ORDINARY)
-    assert rate < MAX_FALSE_REDACTION_RATE, "\n".join(f"{a}\n  -> {b}" for a, b in changed)
+    assert changed == [], "\n".join(f"{a}\n  -> {b}" for a, b in changed)
 
 
 @pytest.mark.parametrize("text", [e["line"] for e in SECRETS] + ORDINARY[:50])
@@ -186,6 +184,24 @@ PATHOLOGICAL = [
     "Authorization: " + "Bearer " * (HUGE // 7),
     ("x" * 60 + "password=") * (HUGE // 69),
     "'" + "', '" * (HUGE // 4),
+    # the shapes of functions.redact_shapes
+    "aB3+" * (HUGE // 4),
+    "MIIEvQIBA" + "aB3/" * (HUGE // 4),
+    "Private-Lines: 9\n" + ("aB3+" * 16 + "\n") * (HUGE // 65),
+    "curl" + " -u a:" * (HUGE // 6),
+    "redis-cli" + " -a" * (HUGE // 3),
+    "a:1:b:c:" * (HUGE // 8),
+    "postgresql://u:" + "a@" * (HUGE // 2),
+    ("postgresql://u:" + "x " * 60) * (HUGE // 135),
+    "&session=" + "a" * HUGE,
+    "/reset/" + "abc/" * (HUGE // 4),
+    '{"name":"DB_PASSWORD","value":"' + "a" * HUGE,
+    '{"password":{"value":"' * (HUGE // 21),
+    "name: X\n value: " * (HUGE // 16),
+    '"set-cookie":[' + '"a=b",' * (HUGE // 6),
+    "[REDACTED:aws_access_key] " * (HUGE // 26),
+    "MT" + "a" * 25 + "." + "b" * 6 + "." + ("c" * 30 + ".") * (HUGE // 31),
+    ".webhook.office.com/webhookb2/" + "a@/" * (HUGE // 3),
 ]
 
 
