@@ -228,7 +228,7 @@ _URL_PATH_TOKEN = _lower_rule(
 # ---------------------------------------------------------------- command lines
 
 _ARG = r"(?P<q>['\"]?)(?P<secret>(?!\[REDACTED:)[^\s'\"]{1,256})"
-_CMD_PREFIX = r"[ \t][^\n|;&\[]{0,300}?[ \t]"  # never across a marker: stays idempotent
+_CMD_PREFIX = r"(?:[ \t][^\n|;&\[]{0,300}?)?[ \t]"  # never across a marker: stays idempotent
 
 
 def _cli_value(value: str) -> bool:

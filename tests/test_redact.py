@@ -92,6 +92,33 @@ def test_redaction_cuts_the_secret_and_keeps_its_context(text: str, expected: st
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("curl -u deploy:Tr0ub4dor3 https://r.example/v2", "curl -u deploy:[REDACTED:cli_password] https://r.example/v2"),
+        ("mysql -uroot -pS3cretPw -e 'select 1'", "mysql -uroot -p[REDACTED:cli_password] -e 'select 1'"),
+        ("db.internal:5432:netra:app:S3cret", "db.internal:5432:netra:app:[REDACTED:cli_password]"),
+        ("postgresql://app:pa#ss w0rd@db:5432/x", "postgresql://app:[REDACTED:url_password]@db:5432/x"),
+        ("GET /cart;jsessionid=93685798B37957842E2E21098D259675?item=42",
+         "GET /cart;jsessionid=[REDACTED:session]?item=42"),
+        ('{"name":"DB_PASSWORD","value":"hunter2"}', '{"name":"DB_PASSWORD","value":"[REDACTED:password_pair]"}'),
+        ('{"password":{"value":"hunter2"}}', '{"password":{"value":"[REDACTED:password_pair]"}}'),
+        ('"set-cookie":["sid=abcDEF123; Path=/"]', '"set-cookie":["sid=[REDACTED:cookie]; Path=/"]'),
+        ("GET /reset/MTI0/p07jfz-9fd2179837de27b9a615c1a5ec6cc16d/ 400",
+         "GET /reset/MTI0/[REDACTED:url_token]/ 400"),
+        # a line of a PEM body (64) or an OpenSSH key (70) logged alone; a hex digest of the same length is kept
+        ("LXicaBAg8WY1jzIRlNQb0prFmbh7+wy5yq1XoY1BaIMcAxYmfsB4HbQLXjjlAFbV", "[REDACTED:private_key]"),
+        ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+        # lower-case-only tokens: random letters go, words run together stay
+        ("token=wsavjkgtwlwkkzgpwkaozzsjtqlhrhtt", "token=[REDACTED:password_pair]"),
+        ("token=internalservererrorhappened", "token=internalservererrorhappened"),
+    ],
+)  # fmt: skip
+def test_more_shapes_lose_the_secret_and_keep_their_context(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "trace=projects/netra-staging/traces/28aa953fa1f2991be95301717a3e65bc spanId=5024fe1f77957d35",
