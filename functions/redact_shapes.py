@@ -26,6 +26,7 @@ backtracks more than a constant per position.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from functions.redact_rules import (
     _AUTH_SCHEMES,
@@ -49,6 +50,30 @@ from functions.redact_rules import (
 )
 
 _B = r"(?<![\w-])"
+
+
+def _trie(literals: list[str]) -> str:
+    """A regex matching any of the literals, factored by first character so the engine never tries them in turn."""
+    heads: dict[str, list[str]] = {}
+    for literal in literals:
+        heads.setdefault(literal[:1], []).append(literal[1:])
+    branches = []
+    for head, tails in sorted(heads.items()):
+        if not head:
+            continue
+        rest = [t for t in tails if t]
+        inner = _trie(rest) if rest else ""
+        optional = "?" if rest and len(rest) < len(tails) else ""
+        branches.append(re.escape(head) + (f"(?:{inner}){optional}" if inner else ""))
+    return "|".join(branches)
+
+
+def _any_of(literals: tuple[str, ...]) -> Callable[[str], bool]:
+    """A gate for a rule with many literals: one scan of the text instead of a substring test per literal."""
+    pattern = re.compile(_trie(sorted(set(literals))))
+    return lambda text: pattern.search(text) is not None
+
+
 _B64 = r"[A-Za-z0-9+/]"
 
 # ---------------------------------------------------------------- key material
@@ -89,7 +114,7 @@ _KEY_DER = Rule(
         rf"|MC4CAQAwBQYDK2Vw|b3BlbnNzaC1rZXktdjE)(?:{_B64}|=|\\n|\r?\n){{24,16384}}"
     ),
     _whole("private_key"),
-    exact_triggers=("MII", "MHcCAQEE", "MIGkAgEBBD", "MIG", "MC4CAQAw", "b3BlbnNzaC1rZXktdjE"),
+    gate=_any_of(("MII", "MHcCAQEE", "MIG", "MC4CAQAw", "b3BlbnNzaC1rZXktdjE")),
 )
 _NL = r"(?:\\n|\r?\n)"
 _PUTTY = Rule(
@@ -131,14 +156,14 @@ _VENDOR = Rule(
         r"(?![\w-])"
     ),
     _whole("vendor_api_key"),
-    exact_triggers=_VENDOR_PREFIXES,
+    gate=_any_of(_VENDOR_PREFIXES),
 )
 # Discord bot tokens: base64 of the bot's numeric id (so "MT".."OT"), a 6-character timestamp, an HMAC.
 _DISCORD_BOT = Rule(
     "vendor_api_key",
     re.compile(r"(?<![\w.-])(?P<secret>[MNO][A-Za-z0-9_-]{23,27}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,40})(?![\w.-])"),
     _checked("vendor_api_key", lambda value: _char_classes(value) == 3),
-    exact_triggers=("MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT"),
+    gate=_any_of(("MT", "Mj", "Mz", "ND", "NT", "Nj", "Nz", "OD", "OT")),
 )
 # An AWS secret access key is 40 characters of base64 (always mixing cases and digits). With no key
 # name it is recognised by sitting next to its access key id, as in credentials.csv or CLI arguments.
@@ -172,7 +197,7 @@ _DB_URL_PASSWORD = Rule(
         r"(?P<secret>(?!\[REDACTED:)[^\n/\"'<>@]{1,128}(?:@[^\n/\"'<>@]{1,64}){0,3})@(?=[\w\[%.-])"
     ),
     _checked("url_password", _not_a_port),
-    exact_triggers=("://",),
+    exact_triggers=("@",),
 )
 _WEBHOOK = Rule(
     "webhook",  # Discord (id/token) and Microsoft Teams incoming webhooks: the path is the credential
@@ -222,7 +247,7 @@ _URL_PATH_TOKEN = _lower_rule(
     r"|invite|invitation|magic|magic[-_]link|unsubscribe|login[-_]link)/(?:[a-z0-9_-]{1,12}/)?"
     r"(?P<secret>(?!\[redacted:)[a-z0-9_~-]{16,512})(?![a-z0-9_~.-])",
     _checked("url_token", _path_token),
-    triggers=("reset", "verify", "confirm", "activate", "invit", "magic", "unsubscribe", "login"),
+    triggers=("reset/", "verify", "confirm", "activate/", "invit", "magic", "unsubscribe/", "login"),
 )
 
 # ---------------------------------------------------------------- command lines
@@ -261,17 +286,35 @@ _SSHPASS_REDIS = Rule(
 )
 
 
+_HOST_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-")
+_MAX_HOST = 253
+
+
 def _pgpass(match: re.Match[str], text: str) -> str | None:
-    host = match.group("host")
-    if not (host == "*" or any(ch.isalpha() or ch == "." for ch in host)):
-        return None  # "01:42:17:123:456" is a time, not host:port:db:user:password
-    return _splice(match, text, "secret", "cli_password") if _cli_value(match.group("secret")) else None
+    """Accept the match when a host (or ``*``) precedes it: read backwards, like keys in redact_rules."""
+    start = match.start()
+    if start > 0 and text[start - 1] == "*":
+        host_start = start - 1
+    else:
+        host_start = start
+        while host_start > 0 and start - host_start <= _MAX_HOST and text[host_start - 1] in _HOST_CHARS:
+            host_start -= 1
+        host = text[host_start:start]
+        if not any(ch.isalpha() or ch == "." for ch in host):
+            return None  # "01:42:17:123:456" is a time, not host:port:db:user:password
+    if host_start > 0 and (text[host_start - 1].isalnum() or text[host_start - 1] in "_.:/*@-"):
+        return None  # inside a longer token (a URL, an IPv6 address, a too-long name)
+    if not _cli_value(match.group("secret")):
+        return None
+    return _splice(match, text, "secret", "cli_password")
 
 
 _PGPASS = Rule(
     "cli_password",  # hostname:port:database:username:password (PostgreSQL's password file)
+    # The pattern starts at the ':' before the port, a literal the regex engine scans for quickly;
+    # the host is read backwards by the replacer.
     re.compile(
-        r"(?<![\w.:/*@-])(?P<host>\*|[A-Za-z0-9.-]{1,253}):(?:\*|\d{1,5}):(?:\*|[\w.$-]{1,63}):"
+        r":(?:\*|\d{1,5}):(?:\*|[\w.$-]{1,63}):"
         r"(?:\*|[\w.@$-]{1,63}):(?P<secret>(?!\[REDACTED:)(?:[^\s:\\\"']|\\.){1,256})(?![^\s\"',])"
     ),
     _pgpass,
@@ -346,7 +389,7 @@ _NESTED_VALUE = Rule(
         rf"{_Q}{_JSON_STR}"
     ),
     _replace_named,
-    triggers=("{",),
+    triggers=("value", "secret", "plaintext", "data"),  # stringValue and secretString hold two of them
 )
 _COOKIE_ITEM_RE = re.compile(r"(?P<name>[^=;,\s\"'\[]{1,128})=(?P<secret>(?!\[REDACTED:)[^;\s\"',\]]{1,4096})")
 _COOKIE_ATTRIBUTES = frozenset(
