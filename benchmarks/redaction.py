@@ -1,4 +1,4 @@
-"""Secret redaction: recall, false redactions and throughput of functions.card.redact, against same-run baselines.
+"""Secret redaction: recall, false redactions and throughput of functions.redaction.redact, against same-run baselines.
 
 Baselines, on the same corpora (tests/corpus):
   detect-secrets  every default plugin of detect-secrets 1.5 (public-IP detector left out: IPs
@@ -30,8 +30,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._loghub import DATASETS, QUICK_DATASETS, load_dataset, loghub_root
-from functions.card import redact as redaction
-from functions.card.redact_rules import RULES
+from functions.redaction import redact as redaction
+from functions.redaction.shapes import RULES
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 MARKER_RE = re.compile(r"\[REDACTED:([a-z_]+)\]")

@@ -315,7 +315,7 @@ SUMMARY = (
 
 
 def fake_redact(text: str) -> str:
-    """What `functions.card.redact.redact` does to the factory's two secrets (kept local so goldens stay put)."""
+    """What `functions.redaction.redact.redact` does to the factory's two secrets (kept local so goldens stay put)."""
     return text.replace(SECRET_PASSWORD, "[REDACTED:url_password]").replace(SECRET_TOKEN, "[REDACTED:slack_token]")
 
 

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from functions.card.redact import REDACTION_KINDS, is_secret_key, marker, redact, redact_mapping
+from functions.redaction.redact import REDACTION_KINDS, is_secret_key, marker, redact, redact_mapping
 
 CORPUS = Path(__file__).parent / "corpus"
 SECRETS: list[dict[str, Any]] = [
@@ -28,7 +28,6 @@ SECRETS: list[dict[str, Any]] = [
 ]
 ORDINARY: list[str] = [line for line in (CORPUS / "ordinary.txt").read_text(encoding="utf-8").splitlines() if line]
 MARKER_RE = re.compile(r"\[REDACTED:([a-z_]+)\]")
-MAX_FALSE_REDACTION_RATE = 0.01
 
 
 def test_the_corpora_are_large_enough_and_cover_every_kind() -> None:
@@ -47,10 +46,9 @@ def test_every_annotated_secret_disappears_behind_its_marker(entry: dict[str, An
         assert marker(kind) in redacted, redacted
 
 
-def test_the_false_redaction_rate_on_ordinary_lines_is_below_one_percent() -> None:
+def test_no_ordinary_line_is_changed() -> None:
     changed = [(line, redact(line)) for line in ORDINARY if redact(line) != line]
-    rate = len(changed) / len(ORDINARY)
-    assert rate < MAX_FALSE_REDACTION_RATE, "\n".join(f"{a}\n  -> {b}" for a, b in changed)
+    assert changed == [], "\n".join(f"{a}\n  -> {b}" for a, b in changed)
 
 
 @pytest.mark.parametrize("text", [e["line"] for e in SECRETS] + ORDINARY[:50])
@@ -90,6 +88,33 @@ def test_redaction_is_idempotent_on_the_corpora(text: str) -> None:
     ],
 )  # fmt: skip
 def test_redaction_cuts_the_secret_and_keeps_its_context(text: str, expected: str) -> None:
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("curl -u deploy:Tr0ub4dor3 https://r.example/v2", "curl -u deploy:[REDACTED:cli_password] https://r.example/v2"),
+        ("mysql -uroot -pS3cretPw -e 'select 1'", "mysql -uroot -p[REDACTED:cli_password] -e 'select 1'"),
+        ("db.internal:5432:netra:app:S3cret", "db.internal:5432:netra:app:[REDACTED:cli_password]"),
+        ("postgresql://app:pa#ss w0rd@db:5432/x", "postgresql://app:[REDACTED:url_password]@db:5432/x"),
+        ("GET /cart;jsessionid=93685798B37957842E2E21098D259675?item=42",
+         "GET /cart;jsessionid=[REDACTED:session]?item=42"),
+        ('{"name":"DB_PASSWORD","value":"hunter2"}', '{"name":"DB_PASSWORD","value":"[REDACTED:password_pair]"}'),
+        ('{"password":{"value":"hunter2"}}', '{"password":{"value":"[REDACTED:password_pair]"}}'),
+        ('"set-cookie":["sid=abcDEF123; Path=/"]', '"set-cookie":["sid=[REDACTED:cookie]; Path=/"]'),
+        ("GET /reset/MTI0/p07jfz-9fd2179837de27b9a615c1a5ec6cc16d/ 400",
+         "GET /reset/MTI0/[REDACTED:url_token]/ 400"),
+        # a line of a PEM body (64) or an OpenSSH key (70) logged alone; a hex digest of the same length is kept
+        ("LXicaBAg8WY1jzIRlNQb0prFmbh7+wy5yq1XoY1BaIMcAxYmfsB4HbQLXjjlAFbV", "[REDACTED:private_key]"),
+        ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+         "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"),
+        # lower-case-only tokens: random letters go, words run together stay
+        ("token=wsavjkgtwlwkkzgpwkaozzsjtqlhrhtt", "token=[REDACTED:password_pair]"),
+        ("token=internalservererrorhappened", "token=internalservererrorhappened"),
+    ],
+)  # fmt: skip
+def test_more_shapes_lose_the_secret_and_keep_their_context(text: str, expected: str) -> None:
     assert redact(text) == expected
 
 
@@ -186,6 +211,24 @@ PATHOLOGICAL = [
     "Authorization: " + "Bearer " * (HUGE // 7),
     ("x" * 60 + "password=") * (HUGE // 69),
     "'" + "', '" * (HUGE // 4),
+    # the shapes of functions.redaction.shapes
+    "aB3+" * (HUGE // 4),
+    "MIIEvQIBA" + "aB3/" * (HUGE // 4),
+    "Private-Lines: 9\n" + ("aB3+" * 16 + "\n") * (HUGE // 65),
+    "curl" + " -u a:" * (HUGE // 6),
+    "redis-cli" + " -a" * (HUGE // 3),
+    "a:1:b:c:" * (HUGE // 8),
+    "postgresql://u:" + "a@" * (HUGE // 2),
+    ("postgresql://u:" + "x " * 60) * (HUGE // 135),
+    "&session=" + "a" * HUGE,
+    "/reset/" + "abc/" * (HUGE // 4),
+    '{"name":"DB_PASSWORD","value":"' + "a" * HUGE,
+    '{"password":{"value":"' * (HUGE // 21),
+    "name: X\n value: " * (HUGE // 16),
+    '"set-cookie":[' + '"a=b",' * (HUGE // 6),
+    "[REDACTED:aws_access_key] " * (HUGE // 26),
+    "MT" + "a" * 25 + "." + "b" * 6 + "." + ("c" * 30 + ".") * (HUGE // 31),
+    ".webhook.office.com/webhookb2/" + "a@/" * (HUGE // 3),
 ]
 
 

@@ -411,6 +411,37 @@ def test_a_replayed_request_older_than_five_minutes_is_refused(opened: Sitrep) -
     assert opened.writes() == before
 
 
+def _signed_request(form: dict[str, str]) -> tuple[bytes, dict[str, str]]:
+    body = urlencode(form).encode()
+    timestamp = int(time.time())
+    return body, {"X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": sign(body, timestamp)}
+
+
+def test_a_signed_refresh_replayed_within_the_window_acts_once(opened: Sitrep) -> None:
+    updates, replies, github_writes, snoozes = opened.writes()
+    body, headers = _signed_request(opened.click_form(ACTION_REFRESH))
+    answers = [opened.post(body, headers).status for _ in range(5)]
+    assert answers == [200, 401, 401, 401, 401]
+    assert opened.writes() == (updates + 1, replies + 1, github_writes + 1, snoozes)
+    assert [r for r in opened.replies() if r.endswith("• Refreshed by alice")] == [opened.replies()[-1]]
+
+
+def test_a_replayed_resolve_gets_401_and_no_ephemeral_reply(opened: Sitrep) -> None:
+    body, headers = _signed_request(opened.click_form(ACTION_RESOLVE))
+    assert opened.post(body, headers).status == 200
+    before = opened.writes()
+    assert opened.post(body, headers).status == 401
+    assert opened.writes() == before
+    assert opened.ephemeral() == []
+
+
+def test_a_replayed_deployed_click_is_published_once(deployed: Sitrep) -> None:
+    assert deployed.alert() == 200
+    body, headers = _signed_request(deployed.click_form(ACTION_ACK))
+    assert [deployed.post(body, headers).status for _ in range(3)] == [200, 401, 401]
+    assert len(deployed.pubsub.published(TOPIC)) == 1
+
+
 @pytest.mark.parametrize(
     "headers",
     [

@@ -417,6 +417,7 @@ def test_slack_actions_function_is_an_http_function_from_the_same_source() -> No
     assert _literal(build["entry_point"]) == "slack_actions"
     assert _one(build, "source") == _one(_one(main, "build_config"), "source")
     assert _literal(service["ingress_settings"]) == "ALLOW_ALL"
+    assert service["max_instance_count"] == 1  # the replay memory is per process (functions/slack_app/replay_guard.py)
     assert service["service_account_email"] == "${google_service_account.slack[0].email}"
     (secret,) = service["secret_environment_variables"]
     assert _literal(secret["key"]) == "SLACK_SIGNING_SECRET"

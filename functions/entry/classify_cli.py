@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any, TextIO
 
-from functions.card.redact import redact
 from functions.core.model import LogRecord
 from functions.intake.evidence import iter_log_entries_from, record_from_entry
+from functions.redaction.redact import redact
 
 PEEK_CHARS = 4096
 

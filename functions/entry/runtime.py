@@ -25,10 +25,10 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from functions.card.incident import with_group_environment
-from functions.card.redact import redact
 from functions.core.contracts import failure_fields
 from functions.core.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
 from functions.intake.alert import decode_cloudevent_data, parse_alert
+from functions.redaction.redact import redact
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 
 RETRY_UNEXPECTED_FOR = timedelta(minutes=10)

@@ -4,6 +4,8 @@ Order of business for every request:
 
     1. Verify Slack's signature (HMAC-SHA256 of "v0:{timestamp}:{raw body}" with SLACK_SIGNING_SECRET,
        timestamp within 5 minutes) before reading anything else: failing that -> 401, nothing changes.
+       A signature already accepted within its window is a replay -> 401, nothing changes
+       (functions.slack_app.replay_guard says why an in-process memory suffices, and where it does not).
     2. Decode: form field `payload` (JSON, type block_actions) or a slash command's form fields.
     3. Answer:
          card button   SITREP_TOPIC set: publish {"sitrep_action": ...} to it, answer 200 at once; the alert
@@ -41,6 +43,7 @@ from functions.slack_app.actions import (
     action_from_interaction,
     action_message,
 )
+from functions.slack_app.replay_guard import ReplayGuard, Verdict
 
 log = logging.getLogger("sitrep")
 
@@ -57,6 +60,9 @@ Answer = tuple[str, int, dict[str, str]]
 Clock = Callable[[], float]
 
 _pool: ThreadPoolExecutor | None = None
+# Every signature this process accepted, until Slack's window closes on it: one per process, like the
+# signing secret it complements.
+_accepted = ReplayGuard(SIGNATURE_MAX_AGE_S)
 _pool_lock = threading.Lock()
 
 
@@ -93,6 +99,13 @@ def signature_ok(secret: str, body: bytes, headers: Mapping[str, str], clock: Cl
         return False
 
 
+def _admit(replays: ReplayGuard, headers: Mapping[str, str], now: float) -> Verdict:
+    """Remember a verified request's signature; its timestamp header is known to be digits by now."""
+    lowered = {k.lower(): v for k, v in headers.items()}
+    timestamp = float(lowered.get("x-slack-request-timestamp", "").strip() or now)
+    return replays.admit(lowered.get("x-slack-signature", ""), timestamp, now)
+
+
 def _form(body: bytes) -> dict[str, str]:
     pairs = parse_qs(body.decode("utf-8"), keep_blank_values=True, max_num_fields=64)
     return {k: v[0] for k, v in pairs.items() if v}
@@ -103,9 +116,17 @@ def _json(reply: Reply, status: int = 200) -> Answer:
 
 
 def handle_slack_request(
-    body: bytes, headers: Mapping[str, str], *, clock: Clock = time.time, runtime: Any = None
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    clock: Clock = time.time,
+    runtime: Any = None,
+    replays: ReplayGuard | None = None,
 ) -> Answer:
-    """Answer one Slack request: (body, HTTP status, headers). Never raises."""
+    """Answer one Slack request: (body, HTTP status, headers). Never raises.
+
+    `replays` is the memory of accepted signatures (the process-wide one by default).
+    """
     from functions.entry.runtime import runtime as default_runtime
     from functions.entry.runtime import setup_logging
 
@@ -126,6 +147,13 @@ def handle_slack_request(
     if not signature_ok(secret, body, headers, clock):
         log.warning("Slack request with a bad or missing signature refused", extra={"bytes": len(body)})
         return "invalid signature", 401, dict(TEXT)
+    verdict = _admit(_accepted if replays is None else replays, headers, clock())
+    if verdict is Verdict.REPLAY:
+        log.warning("replayed Slack request refused", extra={"bytes": len(body)})
+        return "request already handled", 401, dict(TEXT)
+    if verdict is Verdict.FULL:
+        log.error("too many Slack requests within the signing window", extra={"sitrep_event": "sitrep_failure"})
+        return "too many requests", 503, dict(TEXT)
     now = datetime.fromtimestamp(clock(), tz=UTC)
     try:
         form = _form(body)

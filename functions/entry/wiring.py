@@ -18,10 +18,10 @@ from functions.analysis.pipeline import AnalysisSettings, Knowledge, analyse
 from functions.analysis.rootcause import SignatureInfo
 from functions.analysis.templates.miner import TemplateMiner
 from functions.card.incident import build_card
-from functions.card.redact import redact
 from functions.core.model import Alert, Card, Evidence, Incident, LogRecord
 from functions.entry.settings import Settings
 from functions.incidents.service import IncidentService, Outcome, Renderers, Services
+from functions.redaction.redact import redact
 
 
 def knowledge_from(signatures: Sequence[Signature]) -> Knowledge:

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from functions.card.incident import build_card
-from functions.card.redact import redact as default_redact
 from functions.core.model import Card, Incident
+from functions.redaction.redact import redact as default_redact
 from functions.render.jsonout import render_json
 from functions.render.markdown import render_markdown, render_markdown_update
 from functions.render.slack import render_slack, render_slack_thread_update

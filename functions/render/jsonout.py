@@ -5,7 +5,7 @@ Named `jsonout` so that nothing here can shadow the standard library's `json`.
 Every log-derived string comes out redacted: the card's redacted texts are used where the card
 has them (summary, root causes, recurring templates, actions, notes) and everything else that
 came from logs (failure summaries and entities, root-cause entities) goes through `redact`,
-which defaults to `functions.card.redact.redact`, so there is no way to ask for unredacted output.
+which defaults to `functions.redaction.redact.redact`, so there is no way to ask for unredacted output.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from functions.card.incident import build_card
-from functions.card.redact import redact as default_redact
 from functions.core.model import Card, Failure, Incident, RootCause, Template
+from functions.redaction.redact import redact as default_redact
 from functions.render.text import utc
 
 Redactor = Callable[[str], str]

@@ -120,8 +120,11 @@ resource "google_cloudfunctions2_function" "slack_actions" {
   service_config {
     # Slack waits 3 seconds: a warm instance answers in well under one, a cold
     # one may not (set slack_actions_min_instances = 1 to keep one warm).
+    # One instance: the memory of accepted request signatures that refuses a
+    # replayed click lives in the process (functions/slack_app/replay_guard.py), so every
+    # request must reach the same one. Clicks are rare; a second waits briefly.
     min_instance_count               = var.slack_actions_min_instances
-    max_instance_count               = 3
+    max_instance_count               = 1
     max_instance_request_concurrency = 1
     available_memory                 = "512Mi"
     timeout_seconds                  = 30

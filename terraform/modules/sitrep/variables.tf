@@ -129,8 +129,8 @@ variable "slack_actions_min_instances" {
   default     = 0
 
   validation {
-    condition     = var.slack_actions_min_instances >= 0 && var.slack_actions_min_instances <= 3 && floor(var.slack_actions_min_instances) == var.slack_actions_min_instances
-    error_message = "slack_actions_min_instances must be an integer between 0 and 3."
+    condition     = contains([0, 1], var.slack_actions_min_instances)
+    error_message = "slack_actions_min_instances must be 0 or 1: the function runs at most one instance (its replay memory is per process)."
   }
 }
 

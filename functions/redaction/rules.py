@@ -1,7 +1,7 @@
 """The redaction rules: what counts as a secret in a log line, and what each one is replaced with.
 
 The token shapes are the vendors' documented formats. Each rule names literal triggers, so the
-engine (`functions.card.redact`) runs only the rules a line can match. Case-insensitive rules are
+engine (`functions.redaction.redact`) runs only the rules a line can match. Case-insensitive rules are
 written in lower case and run case-sensitively over the lower-cased text (``re.IGNORECASE`` is
 about five times slower here). Every quantifier is bounded and alternatives start with
 distinct characters, so a 100 KB line cannot backtrack catastrophically. No rule matches
@@ -29,6 +29,8 @@ REDACTION_KINDS: tuple[str, ...] = (
     "aws_secret_key", "stripe_key", "sendgrid_key", "twilio_key", "vendor_api_key",
     "url_password", "bearer", "basic_auth", "authorization", "cookie",
     "password_pair", "generic_secret", "email",
+    # shapes of functions.redaction.shapes
+    "cli_password", "session", "oauth_code", "url_token", "webhook",
 )  # fmt: skip
 
 # Values that say "no secret here": keeping them keeps lines like
@@ -89,6 +91,8 @@ class Rule:
     # Set for lower-case patterns run over text.lower(): the same pattern with
     # re.IGNORECASE, for the rare text whose lower-casing changes its length.
     fallback: re.Pattern[str] | None = None
+    # For a shape no literal announces (a bare line of base64): a cheap test of the text that wakes the rule.
+    gate: Callable[[str], bool] | None = None
 
 
 def _lower_rule(kind: str, pattern: str, replace: Replacer, triggers: tuple[str, ...]) -> Rule:
@@ -116,8 +120,13 @@ def _is_placeholder(value: str) -> bool:
     return stripped.startswith(_TEMPLATE_STARTS) or all(ch in _MASK_CHARS for ch in stripped)
 
 
+_VOWELS = frozenset("aeiouy")
+_MIN_LOWER_TOKEN = 20  # below this a lower-case value under a token key may well be a word ("expired")
+
+
 def _looks_random(value: str, min_len: int = 8) -> bool:
-    """Say whether a value looks machine-made: letters mixed with digits, or cases mixed evenly.
+    """Say whether a value looks machine-made: letters mixed with digits, cases mixed evenly,
+    or a long lower-case run that is not pronounceable.
 
     Random base62/base64 text is about half upper case; CamelCase names
     (AppWindowToken, BinderProxy) are mostly lower case, so they do not count.
@@ -128,7 +137,21 @@ def _looks_random(value: str, min_len: int = 8) -> bool:
     if letters and any(ch.isdigit() for ch in value):
         return True
     upper = sum(ch.isupper() for ch in value)
-    return letters > 0 and 0.3 <= upper / letters <= 0.7
+    if letters > 0 and 0.3 <= upper / letters <= 0.7:
+        return True
+    return _random_lower_case(value)
+
+
+def _random_lower_case(value: str) -> bool:
+    """Say whether an all-lower-case value is random letters rather than words run together.
+
+    Some vendors issue tokens of lower-case letters only. English text, run together or not,
+    is about 40% vowels (y counted); letters drawn at random are 6 in 26 (23%). Under 30% over
+    at least 20 letters separates the two: "internalservererror" is 37%, "authorizationrequired" 48%.
+    """
+    if len(value) < _MIN_LOWER_TOKEN or not value.isalpha() or not value.islower() or not value.isascii():
+        return False
+    return sum(ch in _VOWELS for ch in value) / len(value) < 0.3
 
 
 def _is_path_like(value: str) -> bool:
@@ -254,6 +277,9 @@ _KEY_VALUE = (
 )
 
 
+_NEXT_IS_COLON_RE = re.compile(r"[ \t]{0,3}:")
+
+
 def _key_policy(key: str, family: str) -> str | None:
     """Return the kind a value under this key is redacted as, or None for cursor-like keys."""
     norm = re.sub(r"[\W_]", "", key.lower())
@@ -317,7 +343,11 @@ def _replace_key_value(match: re.Match[str], text: str) -> str | None:
     value = _text(match, text, group)
     if text.startswith(MARKER_PREFIX, match.end(group)):
         return None  # the value runs into a marker: this span was handled already
+    if "," in match.group("sep") and _NEXT_IS_COLON_RE.match(text, match.end()):
+        return None  # '"DB_PASSWORD","value":' is a name followed by the next key, not a ('key', 'v') tuple
     if group == "uv":
+        if value.startswith("{"):
+            return None  # "password": {"value": ...}: a nested object, handled by its own rule
         # A bare value may end in the ")" or "}" closing a call or struct: keep that.
         for close, opening in ((")", "("), ("}", "{")):
             while value.endswith(close) and value.count(close) > value.count(opening):
@@ -344,8 +374,9 @@ _ASSIGN_OR_TUPLE = (
 )
 # Order matters: whole-token formats first (their markers then stop the
 # contextual rules), PEM blocks before anything that could split them, emails last
-# (after url_password has kept "user@host" of a URL).
-RULES: tuple[Rule, ...] = (
+# (after url_password has kept "user@host" of a URL). functions.redaction.shapes puts
+# these groups and its own rules together into the one ordered RULES.
+TOKEN_RULES: tuple[Rule, ...] = (
     Rule(
         "private_key",
         re.compile(
@@ -367,7 +398,8 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "slack_token",
-        re.compile(rf"{_B}(?:xox[abposre]-|xoxe\.xox[bp]-|xoxe-|xapp-)[A-Za-z0-9-]{{8,255}}"),
+        # xoxc- (browser session token) and xoxd- (its "d" cookie, URL-encoded: %2F, %3D) included
+        re.compile(rf"{_B}(?:xox[abposrecd]-|xoxe\.xox[bp]-|xoxe-|xapp-)[A-Za-z0-9%-]{{8,255}}"),
         _whole("slack_token"),
         exact_triggers=("xox", "xapp-"),
     ),
@@ -436,6 +468,8 @@ RULES: tuple[Rule, ...] = (
         _checked("vendor_api_key", lambda value: _char_classes(value) >= 2),
         exact_triggers=("sk-", "npm_", "pypi-", "glpat-", ":AA"),
     ),
+)
+CONTEXT_RULES: tuple[Rule, ...] = (
     Rule(
         "url_password",  # scheme://user:PASSWORD@host: keep user and host
         re.compile(
@@ -480,19 +514,19 @@ RULES: tuple[Rule, ...] = (
         _replace_cookie_header,
         triggers=("cookie",),
     ),
-    _lower_rule(
-        "password_pair",
-        _KEY_VALUE,
-        _replace_key_value,
-        triggers=("pass", "pwd", "secret", "token", "key", "sig", "auth", "credential"),
+)
+PAIR_RULE = _lower_rule(
+    "password_pair",
+    _KEY_VALUE,
+    _replace_key_value,
+    triggers=("pass", "pwd", "secret", "token", "key", "sig", "auth", "credential"),
+)
+EMAIL_RULE = Rule(
+    "email",
+    re.compile(
+        r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}"
+        r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w-])"
     ),
-    Rule(
-        "email",
-        re.compile(
-            r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@[A-Za-z0-9-]{1,63}"
-            r"(?:\.[A-Za-z0-9-]{1,63}){0,8}\.[A-Za-z]{2,24}(?![\w-])"
-        ),
-        _replace_email,
-        exact_triggers=("@",),
-    ),
+    _replace_email,
+    exact_triggers=("@",),
 )

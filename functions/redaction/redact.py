@@ -3,7 +3,7 @@
 Every secret becomes a visible ``[REDACTED:kind]`` so a reader still sees that
 something was there and what it was, while the text around it (user, host,
 header name, ids, hashes) stays readable. The rules (what a secret looks like)
-live in `functions.card.redact_rules`; this module runs them.
+live in `functions.redaction.rules`; this module runs them.
 
 Why our own patterns and not detect-secrets at run time: detect-secrets is built
 to *flag* lines of source files, not to cut the exact span out of a log line.
@@ -26,15 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from functions.card.redact_rules import (
-    REDACTION_KINDS,
-    RULES,
-    Rule,
-    classify_key,
-    is_secret_key,
-    marker,
-    value_is_secret,
-)
+from functions.redaction.rules import REDACTION_KINDS, Rule, classify_key, is_secret_key, marker, value_is_secret
+from functions.redaction.shapes import RULES
 
 # The public API; REDACTION_KINDS, is_secret_key and marker are defined with the rules.
 __all__ = ["REDACTION_KINDS", "is_secret_key", "marker", "redact", "redact_mapping", "redact_value"]
@@ -53,6 +46,7 @@ def _trigger_table(lower: bool) -> tuple[tuple[str, int], ...]:
 
 _LOWER_TRIGGERS = _trigger_table(lower=True)
 _EXACT_TRIGGERS = _trigger_table(lower=False)
+_GATES = tuple((1 << index, rule.gate) for index, rule in enumerate(RULES) if rule.gate is not None)
 
 
 def _apply(rule: Rule, text: str) -> str:
@@ -107,6 +101,9 @@ def _redact_once(text: str) -> str:
     for trigger, bits in _LOWER_TRIGGERS:
         if trigger in lowered:
             wanted |= bits
+    for bit, gate in _GATES:
+        if gate(text):
+            wanted |= bit
     if not wanted:
         return text
     for index, rule in enumerate(RULES):
