@@ -423,7 +423,7 @@ def test_a_signed_refresh_replayed_within_the_window_acts_once(opened: Sitrep) -
     answers = [opened.post(body, headers).status for _ in range(5)]
     assert answers == [200, 401, 401, 401, 401]
     assert opened.writes() == (updates + 1, replies + 1, github_writes + 1, snoozes)
-    assert [r for r in opened.replies() if r.endswith("• Refreshed by alice")] == [opened.replies()[-1]]
+    assert [r for r in opened.replies() if r.endswith("• *Refreshed:* by alice")] == [opened.replies()[-1]]
 
 
 def test_a_replayed_resolve_gets_401_and_no_ephemeral_reply(opened: Sitrep) -> None:
