@@ -80,11 +80,10 @@ class CloudLoggingSource:
                 client = gcl.Client(
                     project=project,
                     credentials=AnonymousCredentials(),
-                    _use_grpc=False,
                     client_options={"api_endpoint": self._endpoint},
                 )
             else:
-                client = gcl.Client(project=project, _use_grpc=False)
+                client = gcl.Client(project=project)
             self._clients[project] = client
         return client
 
@@ -95,6 +94,8 @@ class CloudLoggingSource:
         # Raw entries:list pages through google-cloud-logging's own HTTP connection (its endpoint,
         # credentials and retries): the page token says exactly whether more remain, each call is
         # counted, and no per-entry Logger objects are built (each probes the GCE metadata server).
+        # The connection is not public API: this module alone uses it, and tests/test_client_contracts.py
+        # fails when the library changes what is used here.
         connection = self._client(project)._connection
         body: dict[str, object] = {
             "resourceNames": [f"projects/{project}"],
