@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.file_ledger import FileLedger, MemoryLedger
+from functions.adapters.file_ledger import FileLedger
 from functions.core.errors import ConfigError
 from functions.core.model import AlertState, IncidentStatus
 from functions.incidents.lifecycle import LedgerEntry, Member, SurfaceState, entry_from_json, entry_to_json
@@ -37,16 +37,16 @@ for _ in range(int(sys.argv[2])):
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture(params=["file", "memory"])
-def ledger(request: pytest.FixtureRequest, tmp_path: Path) -> FileLedger | MemoryLedger:
-    return FileLedger(tmp_path / "ledger.json") if request.param == "file" else MemoryLedger()
+@pytest.fixture
+def ledger(tmp_path: Path) -> FileLedger:
+    return FileLedger(tmp_path / "ledger.json")
 
 
-def test_an_unknown_key_loads_as_none(ledger: FileLedger | MemoryLedger) -> None:
+def test_an_unknown_key_loads_as_none(ledger: FileLedger) -> None:
     assert ledger.load("proj/prod") is None
 
 
-def test_save_then_load_round_trips_and_replaces(ledger: FileLedger | MemoryLedger) -> None:
+def test_save_then_load_round_trips_and_replaces(ledger: FileLedger) -> None:
     ledger.save("proj/prod", {"generation": 1, "members": [{"id": "0.a"}]})
     ledger.save("proj/prod", {"generation": 2})
     ledger.save("proj/staging", {"generation": 1})
@@ -54,7 +54,7 @@ def test_save_then_load_round_trips_and_replaces(ledger: FileLedger | MemoryLedg
     assert ledger.keys() == ["proj/prod", "proj/staging"]
 
 
-def test_callers_cannot_change_what_is_stored(ledger: FileLedger | MemoryLedger) -> None:
+def test_callers_cannot_change_what_is_stored(ledger: FileLedger) -> None:
     entry = {"members": ["0.a"]}
     ledger.save("k", entry)
     entry["members"].append("mutated after save")
@@ -64,7 +64,7 @@ def test_callers_cannot_change_what_is_stored(ledger: FileLedger | MemoryLedger)
     assert ledger.load("k") == {"members": ["0.a"]}
 
 
-def test_concurrent_saves_of_different_keys_lose_nothing(ledger: FileLedger | MemoryLedger) -> None:
+def test_concurrent_saves_of_different_keys_lose_nothing(ledger: FileLedger) -> None:
     def worker(n: int) -> None:
         for i in range(ROUNDS):
             ledger.save(f"t{n}/k{i}", {"n": n, "i": i})
@@ -78,7 +78,7 @@ def test_concurrent_saves_of_different_keys_lose_nothing(ledger: FileLedger | Me
     assert ledger.load("t3/k5") == {"n": 3, "i": 5}
 
 
-def test_concurrent_updates_of_one_key_lose_no_increment(ledger: FileLedger | MemoryLedger) -> None:
+def test_concurrent_updates_of_one_key_lose_no_increment(ledger: FileLedger) -> None:
     threads = [
         threading.Thread(target=lambda: [ledger.update("shared", increment) for _ in range(ROUNDS)])
         for _ in range(THREADS)

@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -121,31 +120,3 @@ class FileLedger:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-
-
-class MemoryLedger:
-    """Entries in a dict (tests, benchmarks); thread-safe, and stores copies so callers cannot mutate it."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[str, dict[str, Any]] = {}
-
-    def load(self, key: str) -> dict[str, Any] | None:
-        with self._lock:
-            entry = self._entries.get(key)
-            return copy.deepcopy(entry) if entry is not None else None
-
-    def keys(self) -> list[str]:
-        with self._lock:
-            return sorted(self._entries)
-
-    def save(self, key: str, entry: dict[str, Any]) -> None:
-        with self._lock:
-            self._entries[key] = copy.deepcopy(entry)
-
-    def update(self, key: str, change: Updater) -> dict[str, Any]:
-        """Like FileLedger.update: read-modify-write under the lock."""
-        with self._lock:
-            new = change(copy.deepcopy(self._entries.get(key)))
-            self._entries[key] = copy.deepcopy(new)
-            return copy.deepcopy(new)

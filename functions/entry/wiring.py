@@ -51,12 +51,9 @@ _core: Core | None = None
 _core_lock = threading.Lock()
 
 
-def core(signatures_path: Path | None = None) -> Core:
+def core() -> Core:
     """The classifier and knowledge, loaded once per process (signatures compile once)."""
     global _core
-    if signatures_path is not None:
-        signatures = load_signatures(signatures_path)
-        return Core(Classifier(signatures), knowledge_from(signatures))
     with _core_lock:
         if _core is None:
             signatures = load_signatures()
