@@ -12,17 +12,21 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import functions_framework
 
 from functions.core.errors import InputError, SitrepError
 
+if TYPE_CHECKING:
+    import flask
+    from cloudevents.http import CloudEvent
+
 FORMATS = ("text", "markdown", "slack", "json")
 
 
 @functions_framework.cloud_event
-def handle_alert(cloud_event: Any) -> None:
+def handle_alert(cloud_event: CloudEvent) -> None:
     """Pub/Sub-triggered entry point: returning acknowledges, raising asks Pub/Sub to redeliver."""
     from functions.entry.runtime import handle_cloud_event
 
@@ -30,7 +34,7 @@ def handle_alert(cloud_event: Any) -> None:
 
 
 @functions_framework.http
-def slack_actions(request: Any) -> tuple[str, int, dict[str, str]]:
+def slack_actions(request: flask.Request) -> tuple[str, int, dict[str, str]]:
     """Slack's interactivity and `/sitrep` slash-command endpoint: signature first, answered within 3 s."""
     from functions.entry.slack_endpoint import handle_slack_request
 

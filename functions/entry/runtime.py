@@ -20,9 +20,9 @@ import os
 import sys
 import threading
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from functions.card.incident import with_group_environment
 from functions.core.contracts import failure_fields
@@ -30,6 +30,16 @@ from functions.core.errors import AlertError, ConfigError, DeliveryError, InputE
 from functions.intake.alert import decode_cloudevent_data, parse_alert
 from functions.redaction.redact import redact
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
+
+if TYPE_CHECKING:
+    from functions.adapters.pubsub import TopicPublisher
+    from functions.adapters.slack_response import ResponseUrl
+    from functions.adapters.snooze import MonitoringSnoozes
+    from functions.entry.settings import Settings
+    from functions.incidents.service import IncidentService
+    from functions.slack_app.service import StatusReporter
+
+_Part = TypeVar("_Part")
 
 RETRY_UNEXPECTED_FOR = timedelta(minutes=10)
 # A response_url lives 30 minutes; an action older than that can no longer be answered, and whoever
@@ -77,66 +87,66 @@ class Runtime:
     """Per-instance state: settings, the incident service and the action adapters, built on first use and reused.
 
     Each part is built only when first needed, so the Slack HTTP function that only verifies a request
-    and hands it to Pub/Sub never loads the signatures or builds the Slack and GitHub clients.
+    and hands it to Pub/Sub never loads the signatures or builds the Slack and GitHub clients. The
+    heavy modules are imported inside the builders; the types below are for the type checker only.
     """
 
     def __init__(self, env: Mapping[str, str]) -> None:
         self._env = env
         self._lock = threading.Lock()
-        self._service: Any = None
-        self._settings: Any = None
-        self._adapters: Any = None
-        self._parts: dict[str, Any] = {}
+        self._settings: Settings | None = None
+        self._service: IncidentService | None = None
+        self._parts: dict[str, object] = {}
 
-    def _settings_locked(self) -> Any:
+    def _settings_locked(self) -> Settings:
         if self._settings is None:
             from functions.entry.settings import Settings
 
             self._settings = Settings.from_env(self._env)
         return self._settings
 
-    def settings(self) -> Any:
+    def settings(self) -> Settings:
         """The validated settings (raises ConfigError naming a bad variable)."""
         with self._lock:
             return self._settings_locked()
 
-    def service(self) -> tuple[Any, Any]:
+    def service(self) -> tuple[Settings, IncidentService]:
+        """The settings and the incident service with the live evidence sources and delivery adapters."""
         with self._lock:
+            settings = self._settings_locked()
             if self._service is None:
                 from functions.entry.wiring import build_service, delivery_adapters, live_sources
 
-                settings = self._settings_locked()
                 adapters = live_sources(settings, delivery_adapters(settings))
-                self._adapters = adapters
                 self._service = build_service(settings, adapters, interactive=bool(settings.slack_signing_secret))
-            return self._settings, self._service
+            return settings, self._service
 
-    def _part(self, name: str, build: Any) -> Any:
+    def _part(self, name: str, build: Callable[[Settings], _Part]) -> _Part:
         with self._lock:
             if name not in self._parts:
                 self._parts[name] = build(self._settings_locked())
-            return self._parts[name]
+            return cast(_Part, self._parts[name])  # each name is only ever built by one builder
 
-    def snoozer(self) -> Any:
+    def snoozer(self) -> MonitoringSnoozes:
         """Creates Cloud Monitoring snoozes (Silence 1h)."""
         from functions.adapters.snooze import MonitoringSnoozes
 
         return self._part("snoozer", lambda s: MonitoringSnoozes(endpoint=s.monitoring_api_endpoint,
                                                                   timeout_s=s.http_timeout_s))
 
-    def responder(self) -> Any:
+    def responder(self) -> ResponseUrl:
         """Posts ephemeral replies to Slack response_urls."""
         from functions.adapters.slack_response import ResponseUrl
 
         return self._part("responder", lambda s: ResponseUrl(timeout_s=s.http_timeout_s))
 
-    def publisher(self) -> Any:
+    def publisher(self) -> TopicPublisher | None:
         """Hands slow actions to the alert topic; None when SITREP_TOPIC is not set (local use: work inline)."""
         from functions.adapters.pubsub import TopicPublisher
 
         return self._part("publisher", lambda s: TopicPublisher(s.topic) if s.topic else None)
 
-    def status_reporter(self) -> Any:
+    def status_reporter(self) -> StatusReporter:
         """Answers `/sitrep status` from request counts (a metrics source of its own: no incident service needed)."""
         from functions.adapters.cloud_monitoring import CloudMonitoringSource
         from functions.slack_app.service import StatusReporter
@@ -169,9 +179,11 @@ def reset_runtime() -> None:
         _runtime = None
 
 
-def _event_field(event: Any, name: str) -> str:
+def _event_field(event: object, name: str) -> str:
+    """A CloudEvent attribute (cloudevents' CloudEvent reads them by key), or "" when it has none."""
+    lookup = getattr(event, "__getitem__", None)
     try:
-        value = event[name]
+        value = lookup(name) if callable(lookup) else getattr(event, name, "")
     except (KeyError, TypeError, AttributeError):
         value = getattr(event, name, "")
     return str(value or "")
@@ -181,7 +193,7 @@ def _fail(message: str, **fields: Any) -> None:
     log.error(message, extra=failure_fields(**fields))
 
 
-def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
+def handle_cloud_event(event: object, *, now: datetime | None = None) -> str:
     """Handle one Pub/Sub CloudEvent; returns a short outcome word, raises only to ask for redelivery."""
     setup_logging()
     now = now or datetime.now(timezone.utc)

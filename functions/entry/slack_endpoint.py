@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import parse_qs
 
 from functions.core.contracts import failure_fields
@@ -44,6 +44,9 @@ from functions.slack_app.actions import (
     action_message,
 )
 from functions.slack_app.replay_guard import ReplayGuard, Verdict
+
+if TYPE_CHECKING:
+    from functions.entry.runtime import Runtime
 
 log = logging.getLogger("sitrep")
 
@@ -120,7 +123,7 @@ def handle_slack_request(
     headers: Mapping[str, str],
     *,
     clock: Clock = time.time,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     replays: ReplayGuard | None = None,
 ) -> Answer:
     """Answer one Slack request: (body, HTTP status, headers). Never raises.
@@ -177,7 +180,7 @@ def handle_slack_request(
 # --- card buttons -----------------------------------------------------------------------------------
 
 
-def _interaction(raw: str, now: datetime, rt: Any) -> Answer:
+def _interaction(raw: str, now: datetime, rt: Runtime) -> Answer:
     try:
         payload = json.loads(raw)
     except ValueError:
@@ -216,7 +219,7 @@ def _interaction(raw: str, now: datetime, rt: Any) -> Answer:
     return "", 200, dict(TEXT)
 
 
-def _reply_later(rt: Any, response_url: str, reply: Reply) -> None:
+def _reply_later(rt: Runtime, response_url: str, reply: Reply) -> None:
     """A block_actions answer body is ignored by Slack: the person only sees what goes to the response_url."""
     if not response_url:
         return
@@ -229,7 +232,7 @@ def _reply_later(rt: Any, response_url: str, reply: Reply) -> None:
 # --- /sitrep ------------------------------------------------------------------------------------------
 
 
-def _command(form: Mapping[str, str], now: datetime, rt: Any) -> Answer:
+def _command(form: Mapping[str, str], now: datetime, rt: Runtime) -> Answer:
     decoded = action_from_command(form, now)
     if isinstance(decoded, Reply):
         return _json(decoded)
@@ -258,7 +261,7 @@ def _command(form: Mapping[str, str], now: datetime, rt: Any) -> Answer:
     return _json(Reply("⏳ Reading service health from Cloud Monitoring; the answer follows here shortly."))
 
 
-def _finish_later(rt: Any, action: ActionRequest, done: Future[Reply]) -> None:
+def _finish_later(rt: Runtime, action: ActionRequest, done: Future[Reply]) -> None:
     try:
         reply = done.result()
     except Exception as exc:
