@@ -1,7 +1,7 @@
 """Terraform export of the failure signatures: one log-based metric and alert per alerting signature.
 
 Terraform reads `terraform/modules/sitrep/signatures.json`, which `python -m functions.signatures
---terraform` generates from `signatures.yaml` (the CLI below; `signatures.py` hands its `__main__`
+--terraform` generates from `signatures.d/*.yaml` (the CLI below; `signatures.py` hands its `__main__`
 to it) and `--terraform --check` (and a test) proves is not stale. Patterns become Cloud Logging
 query filters and RE2 label extractors; texts are rendered static (no values).
 """
@@ -28,7 +28,7 @@ from functions.signatures import (
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TERRAFORM_JSON_PATH = REPO_ROOT / "terraform" / "modules" / "sitrep" / "signatures.json"
 GENERATED_BY = "python -m functions.signatures --terraform"
-CLI_DESCRIPTION = "Failure signatures: load, validate and compile `signatures.yaml`; export them for Terraform."
+CLI_DESCRIPTION = "Failure signatures: load, validate and compile `signatures.d/*.yaml`; export them for Terraform."
 METRIC_PREFIX = "sitrep/"
 METRIC_NAME_MAX_CHARS = 100  # Cloud Logging log-based metric name limit
 _NAMED_GROUP_RE = re.compile(r"(?<!\\)((?:\\\\)*)\(\?P<(\w+)>")
@@ -163,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m functions.signatures", description=CLI_DESCRIPTION)
     parser.add_argument("--terraform", action="store_true", help="write (or check) the Terraform export")
     parser.add_argument("--check", action="store_true", help="fail if the export is stale instead of writing it")
-    parser.add_argument("--signatures", type=Path, default=DEFAULT_PATH, help="signatures YAML")
+    parser.add_argument("--signatures", type=Path, default=DEFAULT_PATH, help="signatures folder (or one YAML file)")
     parser.add_argument("--out", type=Path, default=TERRAFORM_JSON_PATH, help="Terraform JSON path")
     args = parser.parse_args(argv)
     try:

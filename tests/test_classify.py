@@ -71,7 +71,7 @@ ASYNCPG_TIMEOUT = (
     "TimeoutError"
 )
 
-# One row per real-world phrasing. Every signature in signatures.yaml must appear here
+# One row per real-world phrasing. Every signature in functions/signatures.d/ must appear here
 # (test_every_signature_has_a_positive_example).
 POSITIVES: list[Case] = [
     # noise (specific)
