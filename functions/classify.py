@@ -56,6 +56,8 @@ _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
 _WARNING_RANK = log_severity_rank("WARNING")
 _NOT_FAILURES = frozenset({Category.NOISE, Category.UNKNOWN})
+# A database client that reports one of these is a database failure (functions.cues).
+_DB_SYMPTOMS = frozenset({Category.NETWORK, Category.TIMEOUT})
 
 
 class FrozenEntities(dict[str, str]):
@@ -240,6 +242,8 @@ class Classifier:
                 entities = sig.search(text)
                 if entities is None:
                     continue
+                if sig.category in _DB_SYMPTOMS and http_status is None and cues.database_context(text):
+                    return _database_verdict(sig, entities)
                 return self._make(sig, entities, http_status)
             if not cues_tried:
                 cue = cues.category_cue(text)
@@ -276,6 +280,19 @@ class Classifier:
             FrozenEntities(entities),
             matched_by=sig.id,
         )
+
+
+def _database_verdict(sig: Signature, entities: dict[str, str]) -> _Verdict:
+    """A network or timeout signature matched inside a database client's message: the
+    database is what failed. One aggregate (``cue-database``), the signature in matched_by."""
+    return _Verdict(
+        Category.DATABASE,
+        f"cue-{Category.DATABASE.value}",
+        sig.severity,
+        "database unreachable: " + sig.render_summary(entities),
+        FrozenEntities(entities),
+        f"{sig.id}+cue:db-context",
+    )
 
 
 def _cue_verdict(cue: cues.Cue, band: Severity) -> _Verdict:

@@ -123,6 +123,11 @@ _DB_CONTEXT_RE = re.compile(
 )
 
 
+def database_context(text: str) -> bool:
+    """Whether a database client wrote the message (its namespace, SQLSTATE, a Cloud SQL socket)."""
+    return _DB_CONTEXT_RE.search(text) is not None
+
+
 def _exception_cue(lines: list[str]) -> Cue | None:
     for line in lines:
         for match in reversed(list(_EXCEPTION_RE.finditer(line))):
@@ -177,7 +182,8 @@ _GRPC: dict[str, tuple[Category, bool]] = {
     "NOT_FOUND": (Category.CONFIGURATION, True),
 }
 _GRPC_RE = re.compile(
-    r"(?:\b\d{1,2} |StatusCode\.|status(?:Code)?[\"']?[:=] ?[\"']?|\b)(" + "|".join(_GRPC) + r")\b"
+    r"(?:\b\d{1,2} |StatusCode\.|status(?:Code)?[\"']?[:=] ?[\"']?|\()(" + "|".join(_GRPC) + r")\b"
+    r"|\b(" + "|".join(_GRPC) + r"):"
 )
 _GRPC_CAMEL = {"Unavailable": "UNAVAILABLE", "DeadlineExceeded": "DEADLINE_EXCEEDED", "PermissionDenied": "PERMISSION_DENIED",
                "Unauthenticated": "UNAUTHENTICATED", "ResourceExhausted": "RESOURCE_EXHAUSTED", "Aborted": "ABORTED"}
@@ -276,8 +282,9 @@ def _code_cue(text: str) -> Cue | None:
         return Cue(_ERRNO[match.group(1)], f"cue:errno:{match.group(1)}", False, match.group(1))
     match = _GRPC_RE.search(text)
     if match:
-        category, weak = _GRPC[match.group(1)]
-        return Cue(category, f"cue:grpc:{match.group(1)}", weak, match.group(1))
+        code = match.group(1) or match.group(2)
+        category, weak = _GRPC[code]
+        return Cue(category, f"cue:grpc:{code}", weak, code)
     match = _GRPC_CAMEL_RE.search(text)
     if match:
         code = _GRPC_CAMEL[match.group(1)]
@@ -296,10 +303,25 @@ def _code_cue(text: str) -> Cue | None:
     return None
 
 
+# What every runtime says when code dereferences nothing or calls what is not there: an
+# application bug whatever the exception class (Ruby, PHP, Go, Java, JavaScript, Python).
+_APP_BUG_RE = re.compile(
+    r"undefined method [`'][^'\n]*' for nil|for nil:NilClass|Call to (?:a member function|undefined (?:function|method)) "
+    r"|Undefined (?:variable|index|offset|array key|property)\b|on null\b|Cannot invoke \S+ because \S+ is null"
+    r"|nil pointer dereference|assignment to entry in nil map|index out of range|\bPANIC: |^panic: "
+    r"|Cannot read propert(?:y|ies) of (?:undefined|null)|is not a function\b|is not defined\b|'NoneType' object"
+    r"|division by zero|Uninitialized string offset",
+    re.MULTILINE,
+)
+
+
 def last_resort_cue(text: str, band: Severity) -> Cue | None:
     """After every signature: an exception class means an application error; an informational
     line (by the level word in its text, else by its severity) with no failure cue is noise."""
     level = text_level(text)
+    bug = _APP_BUG_RE.search(text)
+    if bug is not None:
+        return Cue(Category.APPLICATION, "cue:app-bug", False, "application bug: " + bug.group(0).strip())
     if level in ("DEBUG", "INFO"):
         if _EXCEPTION_RE.search(text) is None:
             return Cue(Category.NOISE, f"cue:level:{level}", True, "informational line: harmless")

@@ -29,6 +29,8 @@ File format (each file is a YAML list; the merged order matters, see `merge_docu
 - ``action.text`` may also use ``{service}`` (the record's service).
 - ``request_line: true`` marks a signature that recognises a whole request (access) log line:
   tried before every other one, since a request's URL may quote any failure text.
+- ``rank_as: <category>`` merges the signature as if it had that category (it keeps its own):
+  for a phrase that quotes the words of an earlier category's more generic rule.
 - ``catch_all: true`` marks a generic shape (a stack trace, an exception line, a warning word):
   it is tried only after every specific signature and after the cue stage (`functions.cues`).
 """
@@ -459,7 +461,7 @@ def merge_documents(files: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
     """Merge the stack files into one priority order (the classifier's precedence).
 
     Request-line signatures first (a request's URL may quote any failure text); then the
-    specific signatures, by CATEGORY_PRIORITY, then file order (STACK_FILES), then position
+    specific signatures, by CATEGORY_PRIORITY (of ``rank_as`` when given), then file order (STACK_FILES), then position
     in the file; then the catch-alls (``catch_all: true``, kept in catchall.yaml)
     in file order. An entry whose category is not valid sorts last and fails validation.
     """
@@ -475,7 +477,8 @@ def merge_documents(files: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
             elif catch_all:
                 first = (2, 0)
             else:
-                first = (1, rank.get(str(category), len(rank)))
+                ranked = raw.get("rank_as", category) if isinstance(raw, dict) else category
+                first = (1, rank.get(str(ranked), len(rank)))
             keyed.append(((*first, file_index, position), raw))
     keyed.sort(key=lambda item: item[0])
     return [raw for _, raw in keyed]
@@ -515,6 +518,7 @@ _KNOWN_KEYS = frozenset(
         "entity_patterns",
         "catch_all",
         "request_line",
+        "rank_as",
     }
 )
 
@@ -558,6 +562,8 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
     if not isinstance(summary, str):
         fail("summary must be a string")
     log_severity = raw.get("log_severity")
+    if raw.get("rank_as") is not None:
+        _enum(Category, raw.get("rank_as"), "rank_as", fail)
     return Signature(
         id=sig_id,
         category=category,
