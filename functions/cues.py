@@ -226,6 +226,7 @@ _LEVEL_RES = tuple(
     re.compile(p)
     for p in (
         r"^(trce|dbug|info|warn|fail|crit): ",  # ASP.NET Core console logger
+        r"^(Information|Warning|Error|Critical|Debug|Trace): ",  # .NET (Microsoft.Extensions.Logging) long names
         r"^([DIWEF]), \[",  # Ruby Logger (Rails)
         r"^([IWEF])\d{4} \d\d:\d\d:\d\d",  # glog / klog (Go)
         r"^PHP (Notice|Warning|Deprecated|Fatal error|Parse error):",  # PHP
@@ -316,20 +317,27 @@ _APP_BUG_RE = re.compile(
 
 
 def last_resort_cue(text: str, band: Severity) -> Cue | None:
-    """After every signature: an exception class means an application error; an informational
-    line (by the level word in its text, else by its severity) with no failure cue is noise."""
-    level = text_level(text)
+    """After every signature: a null/undefined dereference is an application bug; an exception
+    class at ERROR is an application error; an informational line with no failure cue is noise.
+
+    Informational means: a logger's level word in the text says DEBUG or INFO. A line with no
+    level word at INFO severity stays ``unknown``: an application's own chatter ("request
+    served") is not a notice the card should list, and the severity field is unreliable.
+    """
     bug = _APP_BUG_RE.search(text)
     if bug is not None:
         return Cue(Category.APPLICATION, "cue:app-bug", False, "application bug: " + bug.group(0).strip())
-    if level in ("DEBUG", "INFO"):
-        if _EXCEPTION_RE.search(text) is None:
-            return Cue(Category.NOISE, f"cue:level:{level}", True, "informational line: harmless")
+    level = text_level(text)
+    exception = None
     for line in useful_lines(text):
-        match = _EXCEPTION_RE.search(line)
-        if match and (level in ("ERROR", "CRITICAL") or band is not Severity.INFO):
-            name = match.group(1)
+        exception = _EXCEPTION_RE.search(line)
+        if exception is not None:
+            break
+    if exception is not None:
+        if level in ("ERROR", "CRITICAL") or (level is None and band is Severity.ERROR):
+            name = exception.group(1)
             return Cue(Category.APPLICATION, "cue:exception", False, f"unhandled {name}", name)
-    if level is None and band is Severity.INFO and not has_failure_word(text):
-        return Cue(Category.NOISE, "cue:severity:INFO", True, "informational line: harmless")
+        return None
+    if level in ("DEBUG", "INFO"):
+        return Cue(Category.NOISE, f"cue:level:{level}", True, "informational line: harmless")
     return None
