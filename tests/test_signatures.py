@@ -128,7 +128,8 @@ def test_the_stack_files_merge_request_lines_first_then_categories_then_catch_al
     catch_alls = [s for s in SIGNATURES if s.catch_all]
     specific = [s for s in SIGNATURES if not s.request_line and not s.catch_all]
     assert list(SIGNATURES) == request_lines + specific + catch_alls
-    ranks = [CATEGORY_PRIORITY.index(s.category) for s in specific]
+    raw_by_id = {raw["id"]: raw for raw in RAW}
+    ranks = [CATEGORY_PRIORITY.index(Category(raw_by_id[s.id].get("rank_as", s.category))) for s in specific]
     assert ranks == sorted(ranks)
     assert {path.stem for path in DEFAULT_PATH.glob("*.yaml")} == set(STACK_FILES)
 
