@@ -305,7 +305,9 @@ def _cue_verdict(cue: cues.Cue, band: Severity) -> _Verdict:
     else:
         severity = Severity.ERROR
     entities = FrozenEntities(exception=cue.exception[:200]) if cue.exception else _NO_ENTITIES
-    return _Verdict(cue.category, f"cue-{cue.category.value}", severity, cue.summary, entities, cue.matched_by, cue.weak)
+    return _Verdict(
+        cue.category, f"cue-{cue.category.value}", severity, cue.summary, entities, cue.matched_by, cue.weak
+    )
 
 
 @functools.lru_cache(maxsize=1)

@@ -100,12 +100,28 @@ _SUFFIX_TABLE: tuple[tuple[re.Pattern[str], Category, str], ...] = tuple(
     for pattern, category, label in (
         (r"WebSocket|Websocket", Category.WEBSOCKET, "WebSocket"),
         (r"SSL|Ssl|TLS|Tls|Certificate|CertPath|Handshake", Category.TLS, "SSL"),
-        (r"OutOfMemory|MemoryError|ResourceExhausted|TooManyRequests|RateLimit|Quota|Throttl", Category.RESOURCE_EXHAUSTION, "OutOfMemory"),
+        (
+            r"OutOfMemory|MemoryError|ResourceExhausted|TooManyRequests|RateLimit|Quota|Throttl",
+            Category.RESOURCE_EXHAUSTION,
+            "OutOfMemory",
+        ),
         (r"^(?:Connect|Connection|Socket|Read|Write|Http|Io)?(?:Timeout|TimedOut)", Category.NETWORK, "ConnectTimeout"),
         (r"Timeout|TimedOut|DeadlineExceeded", Category.TIMEOUT, "Timeout"),
-        (r"PermissionDenied|AccessDenied|Forbidden|Unauthori[sz]ed|Unauthenticated|Authenticat|Authoriz|Credential|InvalidToken|TokenExpired|Jwt|JWT", Category.AUTH, "PermissionDenied"),
-        (r"ConnectionRefused|ConnectException|ConnectionReset|ConnectionAborted|ConnectionError|UnknownHost|NameResolution|HostNotFound|Unreachable|NoRouteToHost|SocketException|BrokenPipe|Unavailable", Category.NETWORK, "ConnectionRefused"),
-        (r"ModuleNotFound|ImportError|ClassNotFound|NoClassDefFound|LoadError|DllNotFound|FileLoadException|BadImageFormat|MissingModule", Category.DEPENDENCY_MISSING, "ModuleNotFound"),
+        (
+            r"PermissionDenied|AccessDenied|Forbidden|Unauthori[sz]ed|Unauthenticated|Authenticat|Authoriz|Credential|InvalidToken|TokenExpired|Jwt|JWT",
+            Category.AUTH,
+            "PermissionDenied",
+        ),
+        (
+            r"ConnectionRefused|ConnectException|ConnectionReset|ConnectionAborted|ConnectionError|UnknownHost|NameResolution|HostNotFound|Unreachable|NoRouteToHost|SocketException|BrokenPipe|Unavailable",
+            Category.NETWORK,
+            "ConnectionRefused",
+        ),
+        (
+            r"ModuleNotFound|ImportError|ClassNotFound|NoClassDefFound|LoadError|DllNotFound|FileLoadException|BadImageFormat|MissingModule",
+            Category.DEPENDENCY_MISSING,
+            "ModuleNotFound",
+        ),
         (r"Config|Setting|MissingAppKey|EnvironmentVariable", Category.CONFIGURATION, "Config"),
         (r"Deadlock|SQL|Sql|Database|DataSource|Jdbc|JDBC|Npgsql|Mongo|Redis|PDO", Category.DATABASE, "SQL"),
     )
@@ -185,8 +201,14 @@ _GRPC_RE = re.compile(
     r"(?:\b\d{1,2} |StatusCode\.|status(?:Code)?[\"']?[:=] ?[\"']?|\()(" + "|".join(_GRPC) + r")\b"
     r"|\b(" + "|".join(_GRPC) + r"):"
 )
-_GRPC_CAMEL = {"Unavailable": "UNAVAILABLE", "DeadlineExceeded": "DEADLINE_EXCEEDED", "PermissionDenied": "PERMISSION_DENIED",
-               "Unauthenticated": "UNAUTHENTICATED", "ResourceExhausted": "RESOURCE_EXHAUSTED", "Aborted": "ABORTED"}
+_GRPC_CAMEL = {
+    "Unavailable": "UNAVAILABLE",
+    "DeadlineExceeded": "DEADLINE_EXCEEDED",
+    "PermissionDenied": "PERMISSION_DENIED",
+    "Unauthenticated": "UNAUTHENTICATED",
+    "ResourceExhausted": "RESOURCE_EXHAUSTED",
+    "Aborted": "ABORTED",
+}
 _GRPC_CAMEL_RE = re.compile(r"\b(?:code|Code) ?= ?(" + "|".join(_GRPC_CAMEL) + r")\b")
 
 # SQLSTATE codes (ISO/IEC 9075 classes as PostgreSQL, MySQL and PDO print them): a database
@@ -205,7 +227,8 @@ _HTTP_STATUS: dict[str, Category] = {
     "504": Category.TIMEOUT,
 }
 _HTTP_RE = re.compile(
-    r"\b(401|403|407|408|429|502|503|504)\)?:? (?i:Unauthorized|Forbidden|Proxy Authentication Required|Request Time-?out"
+    r"\b(401|403|407|408|429|502|503|504)\)?:? "
+    r"(?i:Unauthorized|Forbidden|Proxy Authentication Required|Request Time-?out"
     r"|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b"
     r"|(?i:status(?: ?code)?|HTTP(?:/[\d.]+)?|response code)[ :=]+\(?(401|403|407|408|429|502|503|504)\b"
 )
@@ -214,11 +237,32 @@ _HTTP_RE = re.compile(
 # ------------------------------------------------------------------ the level word in the text
 
 _LEVELS = {
-    "TRACE": "DEBUG", "TRCE": "DEBUG", "DEBUG": "DEBUG", "DBUG": "DEBUG", "D": "DEBUG",
-    "INFO": "INFO", "INFORMATION": "INFO", "I": "INFO", "NOTICE": "INFO", "NORMAL": "INFO",
-    "WARN": "WARNING", "WARNING": "WARNING", "W": "WARNING", "DEPRECATED": "WARNING",
-    "ERROR": "ERROR", "FAIL": "ERROR", "E": "ERROR", "SEVERE": "ERROR", "FATAL ERROR": "ERROR", "PARSE ERROR": "ERROR",
-    "CRIT": "CRITICAL", "CRITICAL": "CRITICAL", "FATAL": "CRITICAL", "F": "CRITICAL", "ALERT": "CRITICAL", "EMERG": "CRITICAL",
+    "TRACE": "DEBUG",
+    "TRCE": "DEBUG",
+    "DEBUG": "DEBUG",
+    "DBUG": "DEBUG",
+    "D": "DEBUG",
+    "INFO": "INFO",
+    "INFORMATION": "INFO",
+    "I": "INFO",
+    "NOTICE": "INFO",
+    "NORMAL": "INFO",
+    "WARN": "WARNING",
+    "WARNING": "WARNING",
+    "W": "WARNING",
+    "DEPRECATED": "WARNING",
+    "ERROR": "ERROR",
+    "FAIL": "ERROR",
+    "E": "ERROR",
+    "SEVERE": "ERROR",
+    "FATAL ERROR": "ERROR",
+    "PARSE ERROR": "ERROR",
+    "CRIT": "CRITICAL",
+    "CRITICAL": "CRITICAL",
+    "FATAL": "CRITICAL",
+    "F": "CRITICAL",
+    "ALERT": "CRITICAL",
+    "EMERG": "CRITICAL",
 }
 _LEVEL_WORDS = r"TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|SEVERE|CRIT(?:ICAL)?|FATAL|ALERT|EMERG"
 # The prefixes of common loggers, each with one group: the level word.
@@ -246,7 +290,7 @@ def text_level(text: str) -> str | None:
         match = regex.search(first)
         if match:
             word = match.group(1).upper()
-            return _LEVELS.get(word, _LEVELS.get(word.split()[0], None))
+            return _LEVELS.get(word, _LEVELS.get(word.split()[0]))
     return None
 
 
@@ -307,7 +351,8 @@ def _code_cue(text: str) -> Cue | None:
 # What every runtime says when code dereferences nothing or calls what is not there: an
 # application bug whatever the exception class (Ruby, PHP, Go, Java, JavaScript, Python).
 _APP_BUG_RE = re.compile(
-    r"undefined method [`'][^'\n]*' for nil|for nil:NilClass|Call to (?:a member function|undefined (?:function|method)) "
+    r"undefined method [`'][^'\n]*' for nil|for nil:NilClass"
+    r"|Call to (?:a member function|undefined (?:function|method)) "
     r"|Undefined (?:variable|index|offset|array key|property)\b|on null\b|Cannot invoke \S+ because \S+ is null"
     r"|nil pointer dereference|assignment to entry in nil map|index out of range|\bPANIC: |^panic: "
     r"|Cannot read propert(?:y|ies) of (?:undefined|null)|is not a function\b|is not defined\b|'NoneType' object"

@@ -1,10 +1,11 @@
-"""Failure signatures: load, validate and compile `signatures.d/*.yaml`; export them for Terraform.
+"""Failure signatures: load, validate and compile `signatures.d/*.yaml`; export them to Terraform.
 
 The files of `functions/signatures.d/` (one per stack, see its README.md) are the single
-source of truth (DESIGN §3). `load_signatures` reads them and merges them into one ordered
-tuple (the merge rule is `merge_documents`); the classifier reads that tuple; Terraform reads `terraform/modules/sitrep/signatures.json`,
-which `python -m functions.signatures --terraform` generates from it and
-`--terraform --check` (and a test) proves is not stale (the export and that CLI live in
+source of truth (DESIGN §3). `load_signatures` reads them and merges them into one
+ordered tuple (the merge rule is `merge_documents`); the classifier reads that tuple;
+Terraform reads `terraform/modules/sitrep/signatures.json`, which
+`python -m functions.signatures --terraform` generates from them and `--terraform --check`
+(and a test) proves is not stale (the export and that CLI live in
 `functions.signatures_terraform`).
 
 File format (each file is a YAML list; the merged order matters, see `merge_documents`):
@@ -438,7 +439,10 @@ def load_documents(path: Path | None = None) -> list[Any]:
     """The raw YAML entries in merged order (what `parse_signatures` takes)."""
     source = path or DEFAULT_PATH
     if not source.is_dir():
-        return _read_yaml(source)  # type: ignore[no-any-return]
+        data = _read_yaml(source)
+        if not isinstance(data, list):
+            raise SignatureError("the signatures file must be a non-empty YAML list")
+        return data
     present = {p.stem for p in source.glob("*.yaml")}
     unknown = sorted(present - set(STACK_FILES))
     if unknown:

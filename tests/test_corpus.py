@@ -23,13 +23,24 @@ import pytest
 
 from functions.classify_cli import classify_stream
 
-CORPUS = Path(os.environ.get("SITREP_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-messages.jsonl")
+CORPUS = Path(
+    os.environ.get("SITREP_CORPUS") or Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-messages.jsonl"
+)
 MIN_OVERALL = 0.97
 MIN_PER_LABEL = 0.90
 FAILURE_CATEGORIES = frozenset(
     {
-        "dependency_missing", "container_startup", "database", "auth", "network", "tls",
-        "configuration", "resource_exhaustion", "timeout", "websocket", "application",
+        "dependency_missing",
+        "container_startup",
+        "database",
+        "auth",
+        "network",
+        "tls",
+        "configuration",
+        "resource_exhaustion",
+        "timeout",
+        "websocket",
+        "application",
     }
 )
 
@@ -73,7 +84,9 @@ def test_overall_accuracy(results: list[tuple[dict[str, Any], dict[str, Any]]]) 
 def test_every_label_is_mostly_right(results: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     total: Counter[str] = Counter(entry["label"] for entry, _ in results)
     right: Counter[str] = Counter(entry["label"] for entry, verdict in results if verdict["category"] == entry["label"])
-    low = {label: round(right[label] / total[label], 3) for label in total if right[label] / total[label] < MIN_PER_LABEL}
+    low = {
+        label: round(right[label] / total[label], 3) for label in total if right[label] / total[label] < MIN_PER_LABEL
+    }
     assert low == {}
 
 

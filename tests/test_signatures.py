@@ -118,9 +118,11 @@ def test_file_order_keeps_specific_before_generic() -> None:
     status_only = [s for s in SIGNATURES if s.pattern is None]
     for i, narrow in enumerate(status_only):
         for broad in status_only[:i]:
-            assert not all(broad.matches_status(lo) and broad.matches_status(hi) for lo, hi in narrow.http_status) or all(
-                narrow.matches_status(lo) and narrow.matches_status(hi) for lo, hi in broad.http_status
-            ), f"{broad.id} hides {narrow.id}"
+            assert not all(
+                broad.matches_status(lo) and broad.matches_status(hi) for lo, hi in narrow.http_status
+            ) or all(narrow.matches_status(lo) and narrow.matches_status(hi) for lo, hi in broad.http_status), (
+                f"{broad.id} hides {narrow.id}"
+            )
 
 
 def test_the_stack_files_merge_request_lines_first_then_categories_then_catch_alls() -> None:
