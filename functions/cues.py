@@ -20,6 +20,8 @@ grpc               gRPC status names (``14 UNAVAILABLE``, ``StatusCode.X``,     
 sqlstate           ``SQLSTATE[08006]``, ``SQLSTATE[HY000] [2002]``: database  strong
 http-status        a status with its reason phrase (``403 Forbidden``,         weak
                    ``status code 429``)
+phrase:auth        refusal words (``permission denied``, ``invalid_grant``,   weak
+                   ``authentication failed``, ``token is expired``)
 level              the level word inside the text (``[INFO]``, ``info:``,      weak
                    ``I, [``, ``production.INFO:``, ``I0721``, ``Normal``
                    kubelet events): an informational line with no failure cue
@@ -310,10 +312,25 @@ def has_failure_word(text: str) -> bool:
 # ------------------------------------------------------------------ the stages
 
 
+# Words of an authentication or authorisation refusal, in any runtime's message: weak (the
+# refusal may be the caller's fault), but they say what failed.
+_AUTH_PHRASE_RE = re.compile(
+    r"(?i)\bpermission denied\b|\binvalid_grant\b|\bauthori[sz]ation failed\b|\bauthentication failed\b"
+    r"|\bnot authenticated\b|\btoken is (?:not yet valid|expired|invalid)\b|\blifetime validation failed\b"
+)
+
+
+def _phrase_cue(text: str) -> Cue | None:
+    match = _AUTH_PHRASE_RE.search(text)
+    if match:
+        return Cue(Category.AUTH, "cue:phrase:auth", True, match.group(0))
+    return None
+
+
 def category_cue(text: str) -> Cue | None:
     """The category a non-request line's cues name (before the catch-all signatures), or None."""
     lines = useful_lines(text)
-    cue = _exception_cue(lines) or _code_cue(text)
+    cue = _exception_cue(lines) or _code_cue(text) or _phrase_cue(text)
     if cue is None:
         return None
     if cue.category in (Category.NETWORK, Category.TIMEOUT) and _DB_CONTEXT_RE.search(text):
@@ -321,7 +338,16 @@ def category_cue(text: str) -> Cue | None:
     return cue
 
 
+# One cheap scan first: most lines that reach the cues quote no code at all.
+_ANY_CODE_RE = re.compile(
+    r"\b(?:E[A-Z]{2,}[A-Z_]*|[A-Z]+_[A-Z_]+|UNAVAILABLE|ABORTED|UNAUTHENTICATED|SQLSTATE|sqlstate|[45]0\d|429|40[78])\b"
+    r"|code ?= ?[A-Z]|\[Errno 1[01]\d\]|\(11[013]: |\(104: "
+)
+
+
 def _code_cue(text: str) -> Cue | None:
+    if _ANY_CODE_RE.search(text) is None:
+        return None
     match = _ERRNO_RE.search(text)
     if match:
         return Cue(_ERRNO[match.group(1)], f"cue:errno:{match.group(1)}", False, match.group(1))
