@@ -279,6 +279,7 @@ _LEVEL_RES = tuple(
         r"\b[a-z]+\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):",  # Laravel (Monolog)
         r"\[(?:\w+:)?(debug|info|notice|warn|error|crit|alert|emerg)\]",  # nginx, Apache
         r"(?:^|\s)(Normal|Warning)(?:\s{2,}|\t)[A-Z]\w+",  # Kubernetes event tables
+        r"^[^\n]{0,60}?\[(" + _LEVEL_WORDS + r")\s*\]",  # a bracketed level: gunicorn "[INFO]", log4j "[WARN ]"
         r"^\s*\S{0,40}?\[?\b(" + _LEVEL_WORDS + r")\b\s*\]?(?::|\s|-)",  # gunicorn, uvicorn, JUL, logback...
         r"^[^\n]{0,60}?(?:\]|\s|-)\s*\[?(" + _LEVEL_WORDS + r")\]?(?::|\s+-|\s{2,}|\s+\[|\s+\w[\w.]*\s+[-:])",
     )
