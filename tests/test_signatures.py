@@ -13,14 +13,18 @@ import re2
 import yaml
 
 from functions.analysis.classify.signatures import (
+    CATEGORY_PRIORITY,
     DEFAULT_PATH,
     ENTITY_NAMES,
+    STACK_FILES,
     Signature,
     SignatureError,
     Template,
     causal_graph,
+    load_documents,
     load_signatures,
     log_severity_rank,
+    merge_documents,
     parse_signatures,
     render_template,
 )
@@ -38,7 +42,7 @@ from functions.entry.export_signatures import TERRAFORM_JSON_PATH, main
 SIGNATURES = load_signatures()
 COMMITTED_JSON = TERRAFORM_JSON_PATH.read_text(encoding="utf-8")
 BY_ID = {sig.id: sig for sig in SIGNATURES}
-RAW: list[dict[str, Any]] = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
+RAW: list[dict[str, Any]] = load_documents()
 EXPORT_KEYS = {
     "id",
     "metric_name",
@@ -108,9 +112,42 @@ def test_file_order_keeps_specific_before_generic() -> None:
     assert ids.index("db-connection-timeout") < ids.index("operation-timeout")
     assert ids.index("startup-import-crash") < ids.index("python-traceback")
     assert ids[-1] == "error-exception-line"
-    status_only = [i for i, s in enumerate(SIGNATURES) if s.pattern is None]
     assert ids.index("http-gateway-timeout") < ids.index("http-server-error")
-    assert status_only == list(range(status_only[0], status_only[0] + len(status_only)))
+    # Status-only rules are a separate pass (functions.analysis.classify.classifier); among them, a narrower
+    # status precedes every rule whose range contains it (504 before 500-599).
+    status_only = [s for s in SIGNATURES if s.pattern is None]
+    for i, narrow in enumerate(status_only):
+        for broad in status_only[:i]:
+            assert not all(
+                broad.matches_status(lo) and broad.matches_status(hi) for lo, hi in narrow.http_status
+            ) or all(narrow.matches_status(lo) and narrow.matches_status(hi) for lo, hi in broad.http_status), (
+                f"{broad.id} hides {narrow.id}"
+            )
+
+
+def test_the_stack_files_merge_request_lines_first_then_categories_then_catch_alls() -> None:
+    request_lines = [s for s in SIGNATURES if s.request_line]
+    catch_alls = [s for s in SIGNATURES if s.catch_all]
+    specific = [s for s in SIGNATURES if not s.request_line and not s.catch_all]
+    assert list(SIGNATURES) == request_lines + specific + catch_alls
+    raw_by_id = {raw["id"]: raw for raw in RAW}
+    ranks = [CATEGORY_PRIORITY.index(Category(raw_by_id[s.id].get("rank_as", s.category))) for s in specific]
+    assert ranks == sorted(ranks)
+    assert {path.stem for path in DEFAULT_PATH.glob("*.yaml")} == set(STACK_FILES)
+
+
+def test_merge_puts_a_stacks_own_phrasing_before_the_shared_one_within_a_category() -> None:
+    def entry(sig_id: str, category: str, **extra: object) -> dict[str, object]:
+        return {"id": sig_id, "category": category, "severity": "error", "pattern": sig_id, "summary": "s", **extra}
+
+    merged = merge_documents(
+        [
+            ("python", [entry("py-timeout", "timeout"), entry("py-db", "database")]),
+            ("common", [entry("any-db", "database"), entry("any-trace", "application", catch_all=True)]),
+            ("platform", [entry("access", "application", request_line=True)]),
+        ]
+    )
+    assert [e["id"] for e in merged] == ["access", "py-db", "any-db", "py-timeout", "any-trace"]
 
 
 # ------------------------------------------------------------------ causal graph

@@ -355,7 +355,7 @@ def test_module_reads_signatures_json_instead_of_restating_patterns() -> None:
 @pytest.mark.parametrize("path", _tf_files(TERRAFORM), ids=lambda p: str(p.relative_to(TERRAFORM)))
 def test_no_logging_regex_is_written_by_hand(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    assert "=~" not in text and "!~" not in text, "regex filters belong in functions/analysis/classify/signatures.yaml"
+    assert "=~" not in text and "!~" not in text, "regex filters belong in functions/analysis/classify/signatures.d/"
 
 
 def test_every_signature_label_becomes_a_descriptor_label() -> None:

@@ -132,6 +132,11 @@ class Finding:
     entities: Mapping[str, str]
     service: str = ""
     revision: str = ""
+    # How the verdict was reached: the signature id, or the cue ("cue:exception-suffix:Timeout").
+    matched_by: str = ""
+    # True when only a weak cue decided it (a level word, a bare status, a generic word): it may
+    # describe the line, but a root cause must never be built from it alone.
+    weak: bool = False
 
 
 @dataclass(frozen=True)

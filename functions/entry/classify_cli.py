@@ -60,7 +60,8 @@ def _line_record(line: str) -> LogRecord | None:
 
 
 def classify_stream(stream: TextIO, *, name: str) -> Iterator[dict[str, Any]]:
-    """One {"category", "signature", "entities", "template_id", "template"} per input, in input order."""
+    """One {"category", "signature", "matched_by", "weak", "entities", "template_id", "template", ...}
+    per input, in input order (``matched_by``: the signature id or the cue that decided)."""
     from functions.analysis.templates.miner import TemplateMiner
     from functions.entry.wiring import core
 
@@ -72,6 +73,8 @@ def classify_stream(stream: TextIO, *, name: str) -> Iterator[dict[str, Any]]:
         yield {
             "category": finding.category.value,
             "signature": finding.signature,
+            "matched_by": finding.matched_by or finding.signature,
+            "weak": finding.weak,
             "entities": {k: redact(v) for k, v in finding.entities.items()},
             "template_id": template_id,
             "template": redact(miner.template(template_id)),

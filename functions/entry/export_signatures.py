@@ -26,7 +26,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--terraform", action="store_true", help="write (or check) the Terraform export")
     parser.add_argument("--check", action="store_true", help="fail if the export is stale instead of writing it")
-    parser.add_argument("--signatures", type=Path, default=DEFAULT_PATH, help="signatures YAML")
+    parser.add_argument("--signatures", type=Path, default=DEFAULT_PATH, help="signatures folder (or one YAML file)")
     parser.add_argument("--out", type=Path, default=TERRAFORM_JSON_PATH, help="Terraform JSON path")
     args = parser.parse_args(argv)
     try:

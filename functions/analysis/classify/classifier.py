@@ -2,15 +2,19 @@
 
 How a record is classified (first rule that applies wins):
 
-1. Pattern signatures, in file order: the first whose pattern matches anywhere in the
-   message (a multi-line traceback is one message) and whose ``http_status`` and
-   ``log_severity`` conditions hold. File order encodes specificity (see the header of
-   ``signatures.yaml``), so a traceback ending in ModuleNotFoundError is
+1. Specific pattern signatures, in merged order: the first whose pattern matches anywhere
+   in the message (a multi-line traceback is one message) and whose ``http_status`` and
+   ``log_severity`` conditions hold. The merge order encodes specificity (see
+   functions/analysis/classify/signatures.d/README.md), so a traceback ending in ModuleNotFoundError is
    ``dependency_missing`` and not ``application``.
-2. Status-only signatures (request logs), in file order, e.g. 504 -> timeout.
+2. For a record that is not a request log: the cues of ``functions.analysis.classify.cues`` (exception class
+   names, errno, gRPC codes, SQLSTATE, HTTP statuses), then the catch-all signatures.
+2b. Status-only signatures (request logs), in merged order, e.g. 504 -> timeout.
 3. A request-log record with a 1xx-3xx status that nothing above matched is a
    successful request: signature ``http-ok`` (category ``unknown``, severity info).
    ``is_failure`` is False for it, ``is_ok`` is True, so the pipeline can skip it.
+3b. Not a request log: an exception class name is ``application``; an informational line
+   (by the level word in its text, else its severity) without a failure word is ``noise``.
 4. Anything else: category ``unknown``, signature ``unknown``, severity taken from the
    record (ERROR and above -> error, WARNING -> warning, else info). Still grouped by
    template downstream. An ERROR record with an ``...Error:``/``...Exception:`` line is
@@ -36,6 +40,7 @@ from typing import NoReturn
 
 import re2
 
+from functions.analysis.classify import cues
 from functions.analysis.classify.signatures import Signature, load_signatures, log_severity_rank
 from functions.core.model import Category, Finding, LogRecord, Severity
 
@@ -51,6 +56,8 @@ _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
 _WARNING_RANK = log_severity_rank("WARNING")
 _NOT_FAILURES = frozenset({Category.NOISE, Category.UNKNOWN})
+# A database client that reports one of these is a database failure (functions.analysis.classify.cues).
+_DB_SYMPTOMS = frozenset({Category.NETWORK, Category.TIMEOUT})
 
 
 class FrozenEntities(dict[str, str]):
@@ -85,6 +92,8 @@ class _Verdict:
     severity: Severity
     summary: str
     entities: Mapping[str, str]
+    matched_by: str = ""
+    weak: bool = False
 
 
 def is_failure(finding: Finding) -> bool:
@@ -204,6 +213,8 @@ class Classifier:
             entities=verdict.entities,
             service=service,
             revision=revision,
+            matched_by=verdict.matched_by,
+            weak=verdict.weak,
         )
 
     def _candidates(self, text: str) -> Sequence[int]:
@@ -217,15 +228,27 @@ class Classifier:
     def _verdict(self, message: str, http_status: int | None, band: Severity) -> _Verdict:
         log_rank = _BAND_RANK[band]
         text = _clip(message)
+        cues_tried = http_status is not None  # a request's text is its URL: never read cues in it
         if text:
             for index in self._candidates(text):
                 sig = self._text[index]
+                if sig.catch_all and not cues_tried:
+                    cues_tried = True
+                    cue = cues.category_cue(text)
+                    if cue is not None:
+                        return _cue_verdict(cue, band)
                 if not sig.accepts(http_status, log_rank):
                     continue
                 entities = sig.search(text)
                 if entities is None:
                     continue
+                if sig.category in _DB_SYMPTOMS and http_status is None and cues.database_context(text):
+                    return _database_verdict(sig, entities)
                 return self._make(sig, entities, http_status)
+            if not cues_tried:
+                cue = cues.category_cue(text)
+                if cue is not None:
+                    return _cue_verdict(cue, band)
         if http_status is not None:
             for sig in self._status_only:
                 if sig.accepts(http_status, log_rank):
@@ -238,6 +261,10 @@ class Classifier:
                     "successful request",
                     FrozenEntities(status=str(http_status)),
                 )
+        if text and http_status is None:
+            cue = cues.last_resort_cue(text, band)
+            if cue is not None:
+                return _cue_verdict(cue, band)
         entities = FrozenEntities(status=str(http_status)) if http_status else _NO_ENTITIES
         return _Verdict(Category.UNKNOWN, UNKNOWN_SIGNATURE, band, "unrecognised log message", entities)
 
@@ -251,7 +278,36 @@ class Classifier:
             sig.severity,
             sig.render_summary(entities),
             FrozenEntities(entities),
+            matched_by=sig.id,
         )
+
+
+def _database_verdict(sig: Signature, entities: dict[str, str]) -> _Verdict:
+    """A network or timeout signature matched inside a database client's message: the
+    database is what failed. One aggregate (``cue-database``), the signature in matched_by."""
+    return _Verdict(
+        Category.DATABASE,
+        f"cue-{Category.DATABASE.value}",
+        sig.severity,
+        "database unreachable: " + sig.render_summary(entities),
+        FrozenEntities(entities),
+        f"{sig.id}+cue:db-context",
+    )
+
+
+def _cue_verdict(cue: cues.Cue, band: Severity) -> _Verdict:
+    """A cue's verdict: signature ``cue-<category>`` (one aggregate per category), how it was
+    reached in ``matched_by``; a failure is at least an error unless only a weak cue says so."""
+    if cue.category is Category.NOISE:
+        severity = Severity.INFO
+    elif cue.weak:
+        severity = band
+    else:
+        severity = Severity.ERROR
+    entities = FrozenEntities(exception=cue.exception[:200]) if cue.exception else _NO_ENTITIES
+    return _Verdict(
+        cue.category, f"cue-{cue.category.value}", severity, cue.summary, entities, cue.matched_by, cue.weak
+    )
 
 
 @functools.lru_cache(maxsize=1)

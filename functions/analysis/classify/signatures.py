@@ -1,12 +1,14 @@
-"""Failure signatures: load, validate and compile `signatures.yaml`; export them for Terraform.
+"""Failure signatures: load, validate and compile `signatures.d/*.yaml`; export them to Terraform.
 
-`signatures.yaml` is the single source of truth (DESIGN §3). The classifier reads it
-through `load_signatures`; Terraform reads `terraform/modules/sitrep/signatures.json`,
-which `python -m functions.entry.export_signatures --terraform` generates from it and
-`--terraform --check` (and a test) proves is not stale (the export and that CLI live in
+The files of `functions/analysis/classify/signatures.d/` (one per stack, see its README.md) are the single
+source of truth (DESIGN §3). `load_signatures` reads them and merges them into one
+ordered tuple (the merge rule is `merge_documents`); the classifier reads that tuple;
+Terraform reads `terraform/modules/sitrep/signatures.json`, which
+`python -m functions.entry.export_signatures --terraform` generates from them and `--terraform --check`
+(and a test) proves is not stale (the export and that CLI live in
 `functions.analysis.classify.terraform`).
 
-File format (a YAML list; order matters, see `functions.analysis.classify.classifier`):
+File format (each file is a YAML list; the merged order matters, see `merge_documents`):
 
 - ``pattern``: one alternative per line (joined with ``|``); a line may start with
   ``(?i)`` / ``(?s)`` to set that flag for that alternative only; lines starting with ``#`` are
@@ -26,13 +28,19 @@ File format (a YAML list; order matters, see `functions.analysis.classify.classi
 - ``failed_start: true`` marks signatures whose every occurrence is an instance that
   never started (health counts them as failed starts).
 - ``action.text`` may also use ``{service}`` (the record's service).
+- ``request_line: true`` marks a signature that recognises a whole request (access) log line:
+  tried before every other one, since a request's URL may quote any failure text.
+- ``rank_as: <category>`` merges the signature as if it had that category (it keeps its own):
+  for a phrase that quotes the words of an earlier category's more generic rule.
+- ``catch_all: true`` marks a generic shape (a stack trace, an exception line, a warning word):
+  it is tried only after every specific signature and after the cue stage (`functions.analysis.classify.cues`).
 """
 
 from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -42,7 +50,30 @@ import yaml
 
 from functions.core.model import Action, Category, Priority, Severity
 
-DEFAULT_PATH = Path(__file__).with_name("signatures.yaml")
+DEFAULT_PATH = Path(__file__).with_name("signatures.d")
+# The files of DEFAULT_PATH, in merge order (see `merge_documents`): within a category, a
+# stack's own phrasing is tried before the phrases every runtime shares (common.yaml).
+STACK_FILES = ("noise", "platform", "python", "jvm", "node", "go", "php_ruby_dotnet", "common", "catchall")
+# Merge priority of the specific (non catch-all) signatures: a message that two of them
+# match gets the earlier category. Earlier categories name a more precise cause of what the
+# later ones describe: a known-harmless notice stays harmless even when it quotes an error; a
+# missing module or a bad setting is what makes start-up crash; TLS and the database explain
+# the connection error their clients report; timeouts and application errors are what
+# nearly every other failure ends as, so they come last.
+CATEGORY_PRIORITY: tuple[Category, ...] = (
+    Category.NOISE,
+    Category.DEPENDENCY_MISSING,
+    Category.CONFIGURATION,
+    Category.TLS,
+    Category.DATABASE,
+    Category.WEBSOCKET,
+    Category.AUTH,
+    Category.RESOURCE_EXHAUSTION,
+    Category.CONTAINER_STARTUP,
+    Category.NETWORK,
+    Category.TIMEOUT,
+    Category.APPLICATION,
+)
 
 # Entities of DESIGN §2, plus `signal` (Container terminated on signal N) and `path`
 # (a missing configuration file).
@@ -137,6 +168,8 @@ class Signature:
     log_severity: str | None = None
     description: str = ""
     failed_start: bool = False  # each occurrence is an instance that never started (health)
+    catch_all: bool = False  # a generic shape, tried after the specific signatures and the cues
+    request_line: bool = False  # the whole line is a request (access) log: tried before all others
     alternatives: tuple[str, ...] = ()  # the pattern's lines; default: (pattern,)
     entity_patterns: tuple[str, ...] = ()  # extra entity extractors, run only after a match
     regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
@@ -396,11 +429,62 @@ def _check_template(template: str, available: set[str], fail: Callable[[str], No
 
 
 def load_signatures(path: Path | None = None) -> tuple[Signature, ...]:
-    """Read, validate and compile the signatures file (default: functions/analysis/classify/signatures.yaml)."""
+    """Read, validate and compile the signatures: a folder of STACK_FILES (default:
+    functions/analysis/classify/signatures.d/) merged by `merge_documents`, or one YAML file taken in its order."""
+    return parse_signatures(load_documents(path))
+
+
+def load_documents(path: Path | None = None) -> list[Any]:
+    """The raw YAML entries in merged order (what `parse_signatures` takes)."""
     source = path or DEFAULT_PATH
-    with source.open(encoding="utf-8") as handle:
-        data = yaml.load(handle, Loader=_SAFE_LOADER)  # a safe loader (the C one when built)
-    return parse_signatures(data)
+    if not source.is_dir():
+        data = _read_yaml(source)
+        if not isinstance(data, list):
+            raise SignatureError("the signatures file must be a non-empty YAML list")
+        return data
+    present = {p.stem for p in source.glob("*.yaml")}
+    unknown = sorted(present - set(STACK_FILES))
+    if unknown:
+        raise SignatureError(f"{source}: files {unknown} are not in STACK_FILES (functions/signatures.py)")
+    files = []
+    for name in STACK_FILES:
+        data = _read_yaml(source / f"{name}.yaml")
+        if not isinstance(data, list):
+            raise SignatureError(f"{name}.yaml must be a YAML list")
+        files.append((name, data))
+    return merge_documents(files)
+
+
+def _read_yaml(path: Path) -> object:
+    with path.open(encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=_SAFE_LOADER)  # a safe loader (the C one when built)
+
+
+def merge_documents(files: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
+    """Merge the stack files into one priority order (the classifier's precedence).
+
+    Request-line signatures first (a request's URL may quote any failure text); then the
+    specific signatures, by CATEGORY_PRIORITY (of ``rank_as`` when given), then file order (STACK_FILES), then position
+    in the file; then the catch-alls (``catch_all: true``, kept in catchall.yaml)
+    in file order. An entry whose category is not valid sorts last and fails validation.
+    """
+    rank = {category.value: index for index, category in enumerate(CATEGORY_PRIORITY)}
+    keyed = []
+    for file_index, (_, entries) in enumerate(files):
+        for position, raw in enumerate(entries):
+            category = raw.get("category") if isinstance(raw, dict) else None
+            catch_all = isinstance(raw, dict) and raw.get("catch_all") is True
+            request_line = isinstance(raw, dict) and raw.get("request_line") is True
+            if request_line:
+                first = (0, 0)
+            elif catch_all:
+                first = (2, 0)
+            else:
+                ranked = raw.get("rank_as", category) if isinstance(raw, dict) else category
+                first = (1, rank.get(str(ranked), len(rank)))
+            keyed.append(((*first, file_index, position), raw))
+    keyed.sort(key=lambda item: item[0])
+    return [raw for _, raw in keyed]
 
 
 def parse_signatures(data: object) -> tuple[Signature, ...]:
@@ -435,6 +519,9 @@ _KNOWN_KEYS = frozenset(
         "description",
         "failed_start",
         "entity_patterns",
+        "catch_all",
+        "request_line",
+        "rank_as",
     }
 )
 
@@ -478,6 +565,8 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
     if not isinstance(summary, str):
         fail("summary must be a string")
     log_severity = raw.get("log_severity")
+    if raw.get("rank_as") is not None:
+        _enum(Category, raw.get("rank_as"), "rank_as", fail)
     return Signature(
         id=sig_id,
         category=category,
@@ -491,6 +580,8 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
         log_severity=str(log_severity).upper() if log_severity is not None else None,
         description=str(raw.get("description") or "").strip(),
         failed_start=_flag(raw.get("failed_start", False), "failed_start", fail),
+        catch_all=_flag(raw.get("catch_all", False), "catch_all", fail),
+        request_line=_flag(raw.get("request_line", False), "request_line", fail),
         entity_patterns=_pattern_alternatives(raw.get("entity_patterns"), fail),
         alternatives=alternatives,
     )

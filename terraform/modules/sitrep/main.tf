@@ -3,7 +3,7 @@
 # selfmon).
 
 locals {
-  # Failure signatures, generated from functions/analysis/classify/signatures.yaml by
+  # Failure signatures, generated from functions/analysis/classify/signatures.d/*.yaml by
   # `python -m functions.entry.export_signatures --terraform`. Terraform never restates a
   # pattern: every filter and extractor comes from this file.
   signatures_file = jsondecode(file("${path.module}/signatures.json"))
