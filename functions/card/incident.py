@@ -331,6 +331,11 @@ def build_card(incident: Incident, redact: Callable[[str], str]) -> Card:
     )
 
 
+def with_resolution(card: Card, why: str) -> Card:
+    """The resolved card saying how it ended when no alert said so (a person, a quiet period, reconciliation)."""
+    return replace(card, status_line=f"{card.status_line} · {why}")
+
+
 def component_rows(failures: Sequence[Failure], redact: Callable[[str], str]) -> tuple[ComponentRow, ...]:
     """The seed's component table: one row per category, its count and its most frequent issue."""
     by_category: dict[Category, list[Failure]] = {}

@@ -28,6 +28,7 @@ from functions.card.incident import with_group_environment
 from functions.card.redact import redact
 from functions.core.contracts import failure_fields
 from functions.core.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
+from functions.incidents.tick import is_tick_message
 from functions.intake.alert import decode_cloudevent_data, parse_alert
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 
@@ -110,6 +111,13 @@ class Runtime:
                 self._adapters = adapters
                 self._service = build_service(settings, adapters, interactive=bool(settings.slack_signing_secret))
             return self._settings, self._service
+
+    def ticker(self) -> Any:
+        """The tick over the incident service's own ledger and surfaces."""
+        _settings, service = self.service()
+        from functions.entry.wiring import build_ticker
+
+        return self._part("ticker", lambda s: build_ticker(s, service, self._adapters))
 
     def _part(self, name: str, build: Any) -> Any:
         with self._lock:
@@ -194,6 +202,8 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
                 reason="wrong_type",
             )
         raw, message_id, published = decode_cloudevent_data(data)
+        if is_tick_message(raw):
+            return handle_tick(event_id=event_id, published_at=published, now=now)
         action = action_from_message(raw)
         if action is not None:
             return handle_action_message(action, event_id=event_id, now=now)
@@ -253,6 +263,34 @@ def handle_cloud_event(event: Any, *, now: datetime | None = None) -> str:
                "monitoring_calls": outcome.monitoring_calls},
     )
     return str(outcome.transition.value)
+
+
+def handle_tick(*, event_id: str = "", published_at: datetime | None, now: datetime) -> str:
+    """The scheduler's tick: revisit the active incidents; raise only to be redelivered."""
+    try:
+        settings = runtime().settings()
+        age = now - published_at if published_at else timedelta(0)
+        if age > timedelta(minutes=2 * settings.tick_minutes):
+            # A backlog of ticks is one tick's work: the next one is minutes away.
+            log.info("stale tick dropped", extra={"event_id": event_id, "age_seconds": int(age.total_seconds())})
+            return "stale"
+        report = runtime().ticker().run(now)
+    except ConfigError as exc:
+        _fail("configuration error: tick acknowledged", error=str(exc), event_id=event_id)
+        return "config_error"
+    except DeliveryError as exc:
+        if exc.retryable:
+            log.warning("transient failure during the tick: it will be redelivered",
+                        extra=failure_fields(surface=exc.surface, error=str(exc), event_id=event_id))
+            raise
+        _fail("permanent failure during the tick: acknowledged", surface=exc.surface, error=str(exc),
+              event_id=event_id)
+        return "permanent_error"
+    changed = [o.key for o in report.outcomes if o is not None and o.transition.value != "unchanged"]
+    log.info("tick handled", extra={"event_id": event_id, "active": report.active, "visited": list(report.visited),
+                                    "changed": changed, "alerts_calls": report.alerts_calls,
+                                    "logging_calls": report.logging_calls})
+    return "tick"
 
 
 def run_action(action: ActionRequest, now: datetime) -> Reply | None:
