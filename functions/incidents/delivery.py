@@ -151,12 +151,15 @@ class SurfaceDelivery:
         issue_state: str,
     ) -> tuple[LedgerEntry, str]:
         state = entry.github
-        delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
-        body = self._issue_body(card, entry.key, entry_to_json(delivered))
-        title = self._render.title(card)
         due = due_owners(self._owners, affected_services(entry, card), entry.notified, "github")
         if self._render.owners_markdown is None or card.status is IncidentStatus.RESOLVED:
             due = ()
+        # The issue body is the ledger: the mentions about to be made are recorded in it before they are
+        # made, so that no later update makes them again (at most once, even if the comment then fails).
+        entry = replace(entry, notified=(*entry.notified, *notified_marks(due, "github")))
+        delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
+        body = self._issue_body(card, entry.key, entry_to_json(delivered))
+        title = self._render.title(card)
         if not state.ref:
             labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
             assignees = [h for _, handles in due for h in handles if "/" not in h]
@@ -196,11 +199,10 @@ class SurfaceDelivery:
     def _mention_github(
         self, tracker: IssueTracker, entry: LedgerEntry, number: int, due: Sequence[tuple[str, tuple[str, ...]]]
     ) -> LedgerEntry:
-        """Mention (users are also assigned at creation) the owners not yet mentioned on the issue."""
-        if not due or self._render.owners_markdown is None:
-            return entry
-        tracker.comment(number, self._render.owners_markdown(due))
-        return replace(entry, notified=(*entry.notified, *notified_marks(due, "github")))
+        """Mention the owners due (already recorded in the entry; users are also assigned at creation)."""
+        if due and self._render.owners_markdown is not None:
+            tracker.comment(number, self._render.owners_markdown(due))
+        return entry
 
     def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
         """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
