@@ -367,7 +367,7 @@ def staging_card(*, resolved: bool = False) -> Card:
         headline=f"[{'RESOLVED' if resolved else 'CRITICAL'}] {HEADLINE_TAIL}",
         status_line="RESOLVED · CRITICAL · staging · lasted 52 min"
         if resolved
-        else "ACTIVE · CRITICAL · staging · for 40 min",
+        else "ACTIVE · CRITICAL · staging · since 22:01 UTC",
         summary=SUMMARY if not resolved else "Resolved. At last update: b" + SUMMARY[1:],
         health=SERVICES,
         root_causes=_root_causes(redacted_password),
@@ -394,7 +394,7 @@ def staging_card_later() -> Card:
                    "upstream-reset", ("frontend",), at(44), at(50), is_new=True)  # fmt: skip
     return replace(
         card,
-        status_line="ACTIVE · CRITICAL · staging · for 52 min",
+        status_line="ACTIVE · CRITICAL · staging · since 22:01 UTC",
         health=health,
         root_causes=card.root_causes[:1],
         recurring=(*card.recurring, new),

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from functions.card.incident import with_group_environment
 from functions.core.errors import (
     AlertError,
     ConfigError,
@@ -59,15 +60,15 @@ SHAPES = {
     # fixture: (incident_id, state, kind, severity, project, environment, services, started, ended, is_test)
     "threshold-open-cloudrun.json": (
         "0.n4k2q8v1z7xe", AlertState.OPEN, ConditionKind.THRESHOLD, Severity.CRITICAL,
-        "shop-staging-7f3k", "staging", ("checkout", "payments"), at(1757986937), None, False,
+        "shop-staging-7f3k", "shop-staging-7f3k", ("checkout", "payments"), at(1757986937), None, False,
     ),
     "threshold-closed-cloudrun.json": (
         "0.n4k2q8v1z7xe", AlertState.CLOSED, ConditionKind.THRESHOLD, Severity.ERROR,
-        "shop-staging-7f3k", "staging", ("checkout", "payments"), at(1757986937), at(1757988917), False,
+        "shop-staging-7f3k", "shop-staging-7f3k", ("checkout", "payments"), at(1757986937), at(1757988917), False,
     ),
     "logmatch-open-cloudrun.json": (
         "0.p9c3m5w2h6ry", AlertState.OPEN, ConditionKind.LOG_MATCH, Severity.ERROR,
-        "shop-prod-2b8d", "production", ("auth-api",), at(1757990405), None, False,
+        "shop-prod-2b8d", "shop-prod-2b8d", ("auth-api",), at(1757990405), None, False,
     ),
     "promql-open.json": (
         "0.w8e1r4t7y0ui", AlertState.OPEN, ConditionKind.PROMQL, Severity.WARNING,
@@ -305,20 +306,23 @@ def test_project_id_fallbacks(incident: dict[str, Any], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("policy_labels", "user_labels", "expected"),
+    ("policy_labels", "user_labels", "group_labels", "expected"),
     [
-        ({"env": "staging"}, {}, "staging"),
-        ({"environment": "prod"}, {"env": "ignored"}, "prod"),
-        ({"env": "staging", "environment": "prod"}, {}, "staging"),
-        ({}, {"env": "dev"}, "dev"),
-        ({"team": "x"}, {}, "shop-staging-7f3k"),
+        ({"env": "staging"}, {}, ("env", "environment"), "staging"),
+        ({"environment": "prod"}, {"env": "ignored"}, ("env", "environment"), "prod"),
+        ({"env": "staging", "environment": "prod"}, {}, ("env", "environment"), "staging"),
+        # The configured label alone decides: neither `env` nor metadata.user_labels stand in for it.
+        ({"env": "staging", "team": "payments"}, {}, ("team",), "payments"),
+        ({"env": "staging"}, {}, ("team",), "shop-staging-7f3k"),
+        ({}, {"env": "dev"}, ("env", "environment"), "shop-staging-7f3k"),
+        ({"team": "x"}, {}, ("env", "environment"), "shop-staging-7f3k"),
     ],
 )
-def test_environment_from_labels_else_project(
-    policy_labels: dict[str, str], user_labels: dict[str, str], expected: str
+def test_only_the_configured_group_label_names_the_environment(
+    policy_labels: dict[str, str], user_labels: dict[str, str], group_labels: tuple[str, ...], expected: str
 ) -> None:
     document = notification(policy_user_labels=policy_labels, metadata={"user_labels": user_labels})
-    assert parse_alert(document).environment == expected
+    assert with_group_environment(parse_alert(document), group_labels).environment == expected
 
 
 SERVICE_FILTERS = [

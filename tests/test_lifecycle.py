@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -17,6 +18,7 @@ from functions.incidents.lifecycle import (
     entry_to_json,
     resolve_manually,
 )
+from functions.incidents.service import EntryChange, IncidentService, Services
 from tests.builders import at
 
 KEY = "proj/staging"
@@ -122,3 +124,37 @@ def test_entries_survive_a_json_round_trip() -> None:
                                                                                     "members": [{"id": 1}]}])
 def test_foreign_or_broken_entries_are_ignored(raw: dict) -> None:
     assert entry_from_json(raw) is None
+
+
+def _service(folder: Path) -> IncidentService:
+    from functions.adapters.file_ledger import FileLedger
+    from functions.entry.settings import Settings
+    from functions.entry.wiring import build_service
+
+    return build_service(Settings(), Services(ledger=FileLedger(folder / "ledger.json")))
+
+
+def test_a_warning_only_incident_stays_warning_after_an_ack(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    opened = service.handle(replace(alert(), severity=Severity.WARNING), at(1), records=[])
+    assert opened.card is not None and opened.card.severity is Severity.WARNING
+    acked = service.apply(KEY, lambda e: EntryChange(replace(e, acknowledged_by="alice")) if e else None, at(2))
+    assert acked is not None and acked.card is not None
+    assert acked.card.severity is Severity.WARNING
+
+
+def test_a_joining_warning_alert_leaves_an_error_incident_at_error(tmp_path: Path) -> None:
+    service = _service(tmp_path)
+    service.handle(alert(), at(1), records=[])
+    joined = service.handle(replace(alert("0.b"), severity=Severity.WARNING), at(2), records=[])
+    assert joined.transition is Transition.JOINED
+    assert joined.card is not None and joined.card.severity is Severity.ERROR
+
+
+def test_member_severity_and_kind_survive_the_ledger() -> None:
+    _, entry = apply_alert(None, replace(alert(), severity=Severity.WARNING, condition_kind=ConditionKind.LOG_MATCH,
+                                         condition_filter='textPayload:"x"'), KEY, at(1), WINDOW)
+    assert entry is not None
+    [member] = entry_from_json(entry_to_json(entry)).members  # type: ignore[union-attr]
+    assert (member.severity, member.condition_kind, member.log_filter) == (
+        Severity.WARNING, ConditionKind.LOG_MATCH, 'textPayload:"x"')

@@ -705,3 +705,33 @@ def test_status_command_keeps_the_service() -> None:
 def test_clicks_that_are_not_sitrep_actions_get_a_reply(payload: dict[str, Any], starts: str) -> None:
     reply = action_from_interaction(payload, NOW)
     assert isinstance(reply, Reply) and reply.text.startswith(starts)
+
+
+def test_the_postmortem_is_the_final_comment_and_names_who_acked_silenced_and_resolved(opened: Sitrep) -> None:
+    assert opened.click(ACTION_ACK).status == 200
+    assert opened.click(ACTION_SILENCE_1H, user=BOB).status == 200
+    assert opened.click(ACTION_RESOLVE).status == 200
+    postmortem = opened.comments()[-1]
+    assert postmortem.startswith("## 📝 Postmortem draft")
+    timeline = postmortem.split("### Timeline (UTC)", 1)[1].split("### Impact", 1)[0]
+    assert "| Alert opened |" in timeline
+    assert "| Acknowledged | by alice |" in timeline
+    assert "| Silenced | by bob, until " in timeline
+    assert "| Resolved | resolved by alice in Slack |" in timeline
+    assert "### Root causes" in postmortem and "### Follow-ups" in postmortem and "- [ ] " in postmortem
+    summary = opened.replies()[-1].splitlines()
+    assert len(summary) == 3 and summary[0].startswith("✅ *Resolved* after")
+    assert "|postmortem draft>" in summary[2] and opened.issue()["html_url"] in summary[2]
+
+
+def test_silence_on_more_than_16_policies_makes_several_snoozes(monitoring_server: MonitoringFake) -> None:
+    from functions.adapters.snooze import MonitoringSnoozes
+
+    policies = [f"projects/{PROJECT}/alertPolicies/{n}" for n in range(1, 21)]
+    start = datetime.now(UTC)
+    names = MonitoringSnoozes(endpoint=monitoring_server.address).snooze(
+        policies, "sitrep: test", start, start + timedelta(hours=1))
+    snoozes = monitoring_server.snoozes
+    assert [len(s.criteria.policies) for s in snoozes] == [16, 4]
+    assert sorted(p for s in snoozes for p in s.criteria.policies) == sorted(policies)
+    assert names == ", ".join(s.name for s in snoozes)

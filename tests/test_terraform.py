@@ -540,7 +540,7 @@ def test_service_agents_are_created_before_anything_relies_on_them() -> None:
     (identity,) = _resources("google_project_service_identity").values()
     assert identity["provider"] == "google-beta"
     services = set(re.findall(r'"([a-z]+\.googleapis\.com)"', identity["for_each"]))
-    assert services == {"eventarc.googleapis.com", "monitoring.googleapis.com"}
+    assert services == {"eventarc.googleapis.com", "monitoring.googleapis.com", "cloudscheduler.googleapis.com"}
     wait = _sleep("service_agents")
     assert _seconds(wait["create_duration"]) >= 60
     triggers = wait["triggers"]
@@ -550,6 +550,19 @@ def test_service_agents_are_created_before_anything_relies_on_them() -> None:
     publisher = _resources("google_pubsub_topic_iam_member")["monitoring_publisher"]
     assert "gcp-sa-monitoring-notification" in publisher["member"]
     assert "${time_sleep.service_agents}" in publisher["depends_on"]
+
+
+def test_the_tick_is_published_to_the_alert_topic_by_the_scheduler_agent_alone() -> None:
+    job = _resources("google_cloud_scheduler_job")["tick"]
+    target = job["pubsub_target"][0] if isinstance(job["pubsub_target"], list) else job["pubsub_target"]
+    assert "google_pubsub_topic.alerts.id" in target["topic_name"]
+    assert "sitrep_tick" in target["data"]
+    assert "var.tick_schedule" in job["schedule"]
+    grant = _resources("google_pubsub_topic_iam_member")["scheduler_publisher"]
+    assert grant["role"].strip('"') == "roles/pubsub.publisher"  # on this topic only: no project-level role
+    assert "gcp-sa-cloudscheduler" in grant["member"] and "google_pubsub_topic.alerts.id" in grant["topic"]
+    variables = (MODULE / "variables.tf").read_text(encoding="utf-8")
+    assert 'default     = "*/5 * * * *"' in variables
 
 
 def test_alert_function_waits_for_the_eventarc_agent_and_for_its_own_grants() -> None:

@@ -121,3 +121,27 @@ class CloudLoggingSource:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             error = f"Cloud Logging read failed after {len(records)} entries ({type(exc).__name__})"
         return LogSample(tuple(records), calls=calls, truncated=bool(token) and not error, error=error)
+
+    def newest(
+        self, project: str, log_filter: str, services: Sequence[str], since: datetime, until: datetime
+    ) -> tuple[datetime | None, int, str]:
+        """The time of the newest entry matching `log_filter` (else the services' warning and error logs) in
+        [since, until]: one call, one entry; never raises. The tick's quiet check for log-match alerts.
+        """
+        from google.api_core import exceptions as gexc
+
+        bounds = f'timestamp>="{_rfc3339(since)}" AND timestamp<="{_rfc3339(until)}"'
+        query = f"({log_filter}) AND {bounds}" if log_filter else build_filter(services, since, until)
+        if len(query) > MAX_FILTER_CHARS:
+            return None, 0, "the log-match filter is too long to query"
+        body = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp desc", "pageSize": 1}
+        try:
+            response = self._client(project)._connection.api_request(
+                method="POST", path="/entries:list", data=body, timeout=self._timeout_s
+            )
+        except (gexc.GoogleAPIError, OSError) as exc:
+            return None, 1, f"Cloud Logging read failed ({type(exc).__name__})"
+        entries = response.get("entries") or ()
+        if not entries:
+            return None, 1, ""
+        return record_from_entry(entries[0]).timestamp or since, 1, ""

@@ -166,14 +166,21 @@ class GitHubIssues:
                     best = issue
             return best
 
-    def create(self, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
+    def create(self, title: str, body: str, labels: Sequence[str], *, assignees: Sequence[str] = ()) -> TrackedIssue:
         """Open an issue labelled "sitrep" plus `labels`, creating missing repository labels first."""
         names = list(dict.fromkeys([SITREP_LABEL, *labels]))
         with self._guard("create issue"):
             repo = self._repository()
             self._ensure_labels(repo, names)
-            issue = repo.create_issue(title=_title(title), body=body, labels=names)
+            extra: dict[str, Any] = {"assignees": list(dict.fromkeys(assignees))} if assignees else {}
+            issue = repo.create_issue(title=_title(title), body=body, labels=names, **extra)
             return tracked_issue(issue.raw_data)
+
+    def list_open(self) -> list[TrackedIssue]:
+        """Open issues labelled sitrep whose body carries a key marker, most recently updated first."""
+        with self._guard("list open issues"):
+            return [tracked_issue(raw) for raw in self._list("open", since=None)
+                    if parse_markers(str(raw.get("body") or ""))[0] is not None]
 
     def edit(self, number: int, *, body: str | None = None, title: str | None = None) -> None:
         """Replace the body and/or title; nothing to change is no request."""

@@ -26,6 +26,8 @@ from typing import Any, Final
 from functions.core.errors import PermanentDeliveryError, TransientDeliveryError, excerpt
 
 SURFACE: Final = "monitoring"
+# Snooze.Criteria.policies: "There is a limit of 16 policies per snooze" (Cloud Monitoring API reference).
+MAX_POLICIES_PER_SNOOZE: Final = 16
 _TRANSIENT_CODES: Final = frozenset({"UNAVAILABLE", "DEADLINE_EXCEEDED", "INTERNAL", "RESOURCE_EXHAUSTED", "ABORTED"})
 
 
@@ -63,7 +65,24 @@ class MonitoringSnoozes:
             return self._client
 
     def snooze(self, policies: Sequence[str], display_name: str, start: datetime, end: datetime) -> str:
-        """Snooze `policies` (projects/P/alertPolicies/ID, one project) from `start` to `end`; the snooze's name."""
+        """Snooze `policies` (projects/P/alertPolicies/ID, one project) from `start` to `end`, in as many snoozes
+        of at most 16 policies as it takes; their names, comma-separated.
+
+        A failure part-way raises: the snoozes already made stay (they expire at `end`), and the person's
+        next Silence makes the whole set again.
+        """
+        if not policies:
+            raise PermanentDeliveryError("no alert policy to snooze", surface=SURFACE)
+        chunks = [list(policies[i:i + MAX_POLICIES_PER_SNOOZE])
+                  for i in range(0, len(policies), MAX_POLICIES_PER_SNOOZE)]
+        names = []
+        for n, chunk in enumerate(chunks, start=1):
+            label = display_name if len(chunks) == 1 else f"{display_name} ({n}/{len(chunks)})"
+            names.append(self._create(chunk, label[:512], start, end))
+        return ", ".join(names)
+
+    def _create(self, policies: Sequence[str], display_name: str, start: datetime, end: datetime) -> str:
+        """One snooze of at most 16 policies; its resource name."""
         if not policies:
             raise PermanentDeliveryError("no alert policy to snooze", surface=SURFACE)
         if self._endpoint.startswith(("http://", "https://")):

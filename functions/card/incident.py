@@ -255,6 +255,14 @@ def _duration(start: datetime | None, end: datetime) -> str:
     return f"{hours} h {rest:02d} min"
 
 
+def _since(start: datetime | None, now: datetime) -> str:
+    """'since 14:02 UTC', with the date when the incident began on an earlier day."""
+    if start is None:
+        return ""
+    day = "" if start.date() == now.date() else f"{start:%b} {start.day} "
+    return f"since {day}{start:%H:%M} UTC"
+
+
 def _spark_caption(incident: Incident, step_s: int, values: Sequence[int]) -> str:
     if not values or incident.timeline_start is None:
         return ""
@@ -279,7 +287,10 @@ def build_card(incident: Incident, redact: Callable[[str], str]) -> Card:
             incident.status.value,
             incident.severity.value.upper(),
             incident.environment,
-            (f"for {duration}" if incident.status is IncidentStatus.ACTIVE else f"lasted {duration}")
+            # An active card says since when, not "for N min": that stays true between updates, so no
+            # edit is needed just to advance a clock (the tick writes only what changed materially).
+            (_since(incident.started_at, incident.generated_at) if incident.status is IncidentStatus.ACTIVE
+             else f"lasted {duration}")
             if duration
             else "",
         )
@@ -329,6 +340,11 @@ def build_card(incident: Incident, redact: Callable[[str], str]) -> Card:
         evidence_total=incident.records_analysed,
         sampled=incident.sampled,
     )
+
+
+def with_resolution(card: Card, why: str) -> Card:
+    """The resolved card saying how it ended when no alert said so (a person, a quiet period, reconciliation)."""
+    return replace(card, status_line=f"{card.status_line} · {why}")
 
 
 def component_rows(failures: Sequence[Failure], redact: Callable[[str], str]) -> tuple[ComponentRow, ...]:

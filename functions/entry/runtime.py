@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from functions.card.incident import with_group_environment
 from functions.core.contracts import failure_fields
 from functions.core.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
+from functions.incidents.tick import is_tick_message
 from functions.intake.alert import decode_cloudevent_data, parse_alert
 from functions.redaction.redact import redact
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     from functions.adapters.slack_response import ResponseUrl
     from functions.adapters.snooze import MonitoringSnoozes
     from functions.entry.settings import Settings
-    from functions.incidents.service import IncidentService
+    from functions.incidents.service import IncidentService, Services
+    from functions.incidents.tick import Ticker
     from functions.slack_app.service import StatusReporter
 
 _Part = TypeVar("_Part")
@@ -95,7 +97,7 @@ class Runtime:
         self._env = env
         self._lock = threading.Lock()
         self._settings: Settings | None = None
-        self._service: IncidentService | None = None
+        self._service: tuple[IncidentService, Services] | None = None
         self._parts: dict[str, object] = {}
 
     def _settings_locked(self) -> Settings:
@@ -110,16 +112,28 @@ class Runtime:
         with self._lock:
             return self._settings_locked()
 
+    def _service_locked(self) -> tuple[IncidentService, Services]:
+        if self._service is None:
+            from functions.entry.wiring import build_service, delivery_adapters, live_sources
+
+            settings = self._settings_locked()
+            adapters = live_sources(settings, delivery_adapters(settings))
+            service = build_service(settings, adapters, interactive=bool(settings.slack_signing_secret))
+            self._service = (service, adapters)
+        return self._service
+
     def service(self) -> tuple[Settings, IncidentService]:
         """The settings and the incident service with the live evidence sources and delivery adapters."""
         with self._lock:
-            settings = self._settings_locked()
-            if self._service is None:
-                from functions.entry.wiring import build_service, delivery_adapters, live_sources
+            return self._settings_locked(), self._service_locked()[0]
 
-                adapters = live_sources(settings, delivery_adapters(settings))
-                self._service = build_service(settings, adapters, interactive=bool(settings.slack_signing_secret))
-            return settings, self._service
+    def ticker(self) -> Ticker:
+        """The tick over the incident service's own ledger and surfaces."""
+        from functions.entry.wiring import build_ticker
+
+        with self._lock:
+            service, adapters = self._service_locked()
+        return self._part("ticker", lambda s: build_ticker(s, service, adapters))
 
     def _part(self, name: str, build: Callable[[Settings], _Part]) -> _Part:
         with self._lock:
@@ -206,6 +220,8 @@ def handle_cloud_event(event: object, *, now: datetime | None = None) -> str:
                 reason="wrong_type",
             )
         raw, message_id, published = decode_cloudevent_data(data)
+        if is_tick_message(raw):
+            return handle_tick(event_id=event_id, published_at=published, now=now)
         action = action_from_message(raw)
         if action is not None:
             return handle_action_message(action, event_id=event_id, now=now)
@@ -265,6 +281,34 @@ def handle_cloud_event(event: object, *, now: datetime | None = None) -> str:
                "monitoring_calls": outcome.monitoring_calls},
     )
     return str(outcome.transition.value)
+
+
+def handle_tick(*, event_id: str = "", published_at: datetime | None, now: datetime) -> str:
+    """The scheduler's tick: revisit the active incidents; raise only to be redelivered."""
+    try:
+        settings = runtime().settings()
+        age = now - published_at if published_at else timedelta(0)
+        if age > timedelta(minutes=2 * settings.tick_minutes):
+            # A backlog of ticks is one tick's work: the next one is minutes away.
+            log.info("stale tick dropped", extra={"event_id": event_id, "age_seconds": int(age.total_seconds())})
+            return "stale"
+        report = runtime().ticker().run(now)
+    except ConfigError as exc:
+        _fail("configuration error: tick acknowledged", error=str(exc), event_id=event_id)
+        return "config_error"
+    except DeliveryError as exc:
+        if exc.retryable:
+            log.warning("transient failure during the tick: it will be redelivered",
+                        extra=failure_fields(surface=exc.surface, error=str(exc), event_id=event_id))
+            raise
+        _fail("permanent failure during the tick: acknowledged", surface=exc.surface, error=str(exc),
+              event_id=event_id)
+        return "permanent_error"
+    changed = [o.key for o in report.outcomes if o is not None and o.transition.value != "unchanged"]
+    log.info("tick handled", extra={"event_id": event_id, "active": report.active, "visited": list(report.visited),
+                                    "changed": changed, "alerts_calls": report.alerts_calls,
+                                    "logging_calls": report.logging_calls})
+    return "tick"
 
 
 def run_action(action: ActionRequest, now: datetime) -> Reply | None:

@@ -10,12 +10,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import Final, TypeVar
 
 from functions.analysis.health import HealthThresholds
 from functions.core.contracts import EvidenceScope, ResolveMode
 from functions.core.errors import ConfigError
 from functions.core.secret import Secret
+from functions.incidents.owners import Owners, parse_owners
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -67,6 +69,12 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_REGRESSION_HOURS": ("24", "a new incident within this many hours of a closed one reopens its issue"),
     "SITREP_HTTP_TIMEOUT_SECONDS": ("10", "timeout of each Slack / GitHub / Google API call"),
     "SITREP_GITHUB_WRITE_INTERVAL_SECONDS": ("1", "pause between GitHub writes (GitHub's secondary-limit advice)"),
+    "SITREP_QUIET_MINUTES": ("30", "minutes without matching entries after which a log-match-only incident resolves"),
+    "SITREP_OWNERS": ("", "service owners to mention once per incident: inline YAML/JSON map, or a YAML file's path"),
+    "SITREP_TICK_MAX_INCIDENTS": ("5", "active incidents a tick revisits (more rotate, a slice per tick)"),
+    "SITREP_TICK_MAX_ALERT_READS": ("20", "Alerts API `alerts.get` calls a tick may make"),
+    "SITREP_TICK_MINUTES": ("5", "the scheduler's tick period (which slice of incidents a tick visits)"),
+    "SITREP_ALERTS_API_URL": ("", "Alerts API REST base URL override (http://127.0.0.1:PORT), no credentials"),
 }
 
 
@@ -121,6 +129,12 @@ class Settings:
     regression_hours: int = 24
     http_timeout_s: float = 10.0
     github_write_interval_s: float = 1.0
+    quiet_minutes: int = 30
+    owners: Mapping[str, Owners] = field(default_factory=dict)
+    tick_max_incidents: int = 5
+    tick_max_alert_reads: int = 20
+    tick_minutes: int = 5
+    alerts_api_url: str = ""
 
     @property
     def slack_enabled(self) -> bool:
@@ -183,4 +197,38 @@ class Settings:
             regression_hours=_integer(env, "SITREP_REGRESSION_HOURS", 0, 24 * 365),
             http_timeout_s=_number(env, "SITREP_HTTP_TIMEOUT_SECONDS", 0.1, 300),
             github_write_interval_s=_number(env, "SITREP_GITHUB_WRITE_INTERVAL_SECONDS", 0, 60),
+            quiet_minutes=_integer(env, "SITREP_QUIET_MINUTES", 1, 24 * 60),
+            owners=_owners(_get(env, "SITREP_OWNERS")),
+            tick_max_incidents=_integer(env, "SITREP_TICK_MAX_INCIDENTS", 1, 100),
+            tick_max_alert_reads=_integer(env, "SITREP_TICK_MAX_ALERT_READS", 0, 500),
+            tick_minutes=_integer(env, "SITREP_TICK_MINUTES", 1, 24 * 60),
+            alerts_api_url=_get(env, "SITREP_ALERTS_API_URL").rstrip("/"),
         )
+
+
+MAX_OWNERS_FILE_BYTES: Final = 256 * 1024
+
+
+def _owners(value: str) -> dict[str, Owners]:
+    """SITREP_OWNERS: an inline YAML (or JSON) map, or the path of a small YAML file holding one."""
+    if not value:
+        return {}
+    import yaml
+
+    if value.lstrip().startswith("{"):
+        text, where = value, "SITREP_OWNERS"
+    else:
+        path = Path(value)
+        try:
+            if path.stat().st_size > MAX_OWNERS_FILE_BYTES:
+                raise ConfigError(f"SITREP_OWNERS file {value} is over {MAX_OWNERS_FILE_BYTES} bytes")
+            text, where = path.read_text(encoding="utf-8"), f"SITREP_OWNERS file {value}"
+        except OSError as exc:
+            raise ConfigError(f"SITREP_OWNERS={value!r}: not an inline map and not a readable file "
+                              f"({exc.strerror})") from None
+    try:
+        return parse_owners(yaml.safe_load(text))
+    except yaml.YAMLError:
+        raise ConfigError(f"{where} is not valid YAML") from None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}") from None

@@ -20,7 +20,9 @@ from functions.analysis.templates.miner import TemplateMiner
 from functions.card.incident import build_card
 from functions.core.model import Alert, Card, Evidence, Incident, LogRecord
 from functions.entry.settings import Settings
+from functions.incidents.ports import RecentLogs
 from functions.incidents.service import IncidentService, Outcome, Renderers, Services
+from functions.incidents.tick import Ticker, TickSettings
 from functions.redaction.redact import redact
 
 
@@ -84,6 +86,8 @@ def analyse_only(
 
 def renderers() -> Renderers:
     from functions.render.markdown import render_issue_title, render_markdown, render_markdown_update
+    from functions.render.owners import render_owners_markdown, render_owners_slack
+    from functions.render.postmortem import render_postmortem_markdown, render_postmortem_slack
     from functions.render.slack import render_slack, render_slack_thread_update
 
     return Renderers(
@@ -92,6 +96,10 @@ def renderers() -> Renderers:
         thread=render_slack_thread_update,
         comment=render_markdown_update,
         title=render_issue_title,
+        postmortem=render_postmortem_markdown,
+        postmortem_summary=render_postmortem_slack,
+        owners_slack=render_owners_slack,
+        owners_markdown=render_owners_markdown,
     )
 
 
@@ -136,6 +144,29 @@ def build_service(settings: Settings, adapters: Services, *, interactive: bool =
         resolve_mode=settings.resolve_mode,
         interactive=interactive,
         evidence_scope=settings.evidence_scope,
+        owners=settings.owners,
+    )
+
+
+def build_ticker(settings: Settings, service: IncidentService, adapters: Services) -> Ticker:
+    """The tick over the same ledger and surfaces as the service, with the Alerts API and a quiet check."""
+    from functions.adapters.monitoring_alerts import MonitoringAlerts
+    from functions.card.incident import with_group_environment
+
+    recent = adapters.logs if isinstance(adapters.logs, RecentLogs) else None
+    return Ticker(
+        service,
+        tracker=adapters.tracker,
+        ledger=adapters.ledger,
+        alerts=MonitoringAlerts(base_url=settings.alerts_api_url, timeout_s=settings.http_timeout_s),
+        recent=recent,
+        group=lambda alert: with_group_environment(alert, settings.group_labels, settings.environment),
+        settings=TickSettings(
+            quiet=timedelta(minutes=settings.quiet_minutes),
+            max_incidents=settings.tick_max_incidents,
+            max_alert_reads=settings.tick_max_alert_reads,
+            period=timedelta(minutes=settings.tick_minutes),
+        ),
     )
 
 
@@ -156,4 +187,13 @@ def live_sources(settings: Settings, adapters: Services) -> Services:
     )
 
 
-__all__ = ["Outcome", "analyse_only", "build_service", "core", "delivery_adapters", "knowledge_from", "live_sources"]
+__all__ = [
+    "Outcome",
+    "analyse_only",
+    "build_service",
+    "build_ticker",
+    "core",
+    "delivery_adapters",
+    "knowledge_from",
+    "live_sources",
+]

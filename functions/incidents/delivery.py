@@ -14,12 +14,15 @@ from datetime import timedelta
 from typing import Any
 
 from functions.card.changes import Change
+from functions.card.postmortem import Postmortem
 from functions.core.contracts import ResolveMode
 from functions.core.errors import DeliveryError
-from functions.core.model import Card, IncidentStatus
+from functions.core.model import Card, Health, IncidentStatus
 from functions.incidents.lifecycle import LedgerEntry, SurfaceState, entry_to_json
 from functions.incidents.markers import compose_body, report_budget
+from functions.incidents.owners import OwnerMap, due_owners, notified_marks
 from functions.incidents.ports import ChatSurface, IssueTracker
+from functions.incidents.postmortem import build_postmortem
 
 ISSUE_LABELS = ("sitrep", "incident")
 SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack is searched for its card
@@ -34,6 +37,12 @@ class Renderers:
     thread: Callable[[Card, Sequence[Change]], str]  # the Slack thread reply on an update (mrkdwn)
     comment: Callable[[Card, Sequence[Change]], str]  # the tracking issue's comment on an update (Markdown)
     title: Callable[[Card], str]  # the tracking issue's title
+    # On resolve: the postmortem draft (the issue's final comment) and its Slack thread summary.
+    postmortem: Callable[[Postmortem], str] | None = None
+    postmortem_summary: Callable[[Postmortem], str] | None = None
+    # The owners' mentions, (service, handles) pairs from configuration, per surface.
+    owners_slack: Callable[[Sequence[tuple[str, Sequence[str]]]], str] | None = None
+    owners_markdown: Callable[[Sequence[tuple[str, Sequence[str]]]], str] | None = None
 
 
 @dataclass(frozen=True)
@@ -56,12 +65,14 @@ class SurfaceDelivery:
         renderers: Renderers,
         resolve_mode: ResolveMode = ResolveMode.CLOSE,
         interactive: bool = False,
+        owners: OwnerMap | None = None,
     ) -> None:
         self._chat = chat
         self._tracker = tracker
         self._render = renderers
         self._resolve_mode = resolve_mode
         self._interactive = interactive
+        self._owners = owners or {}
 
     def deliver(
         self,
@@ -111,12 +122,25 @@ class SurfaceDelivery:
                 state = SurfaceState(ref=ref, digest=str(payload.get("digest", "")), generation=entry.generation)
         if not state.ref:
             ref = chat.post(self._slack_message(entry, card), meta)
-            return replace(entry, slack=SurfaceState(ref, entry.digest, entry.generation)), "posted"
+            entry = replace(entry, slack=SurfaceState(ref, entry.digest, entry.generation))
+            return self._mention_slack(chat, entry, card, ref), "posted"
         if state.digest == entry.digest:
-            return replace(entry, slack=state), "unchanged"
+            return self._mention_slack(chat, replace(entry, slack=state), card, state.ref), "unchanged"
         chat.update(state.ref, self._slack_message(entry, card), meta)
-        chat.reply(state.ref, self._render.thread(card, changes))
-        return replace(entry, slack=SurfaceState(state.ref, entry.digest, entry.generation)), "updated"
+        if card.status is IncidentStatus.RESOLVED and self._render.postmortem_summary is not None:
+            chat.reply(state.ref, self._render.postmortem_summary(build_postmortem(entry, card)))
+        else:
+            chat.reply(state.ref, self._render.thread(card, changes))
+        entry = replace(entry, slack=SurfaceState(state.ref, entry.digest, entry.generation))
+        return self._mention_slack(chat, entry, card, state.ref), "updated"
+
+    def _mention_slack(self, chat: ChatSurface, entry: LedgerEntry, card: Card, ref: str) -> LedgerEntry:
+        """Mention, in the card's thread, owners of affected services not yet mentioned for this incident."""
+        due = due_owners(self._owners, affected_services(entry, card), entry.notified, "slack")
+        if not due or self._render.owners_slack is None or card.status is IncidentStatus.RESOLVED:
+            return entry
+        chat.reply(ref, self._render.owners_slack(due))
+        return replace(entry, notified=(*entry.notified, *notified_marks(due, "slack")))
 
     def _deliver_github(
         self,
@@ -127,15 +151,25 @@ class SurfaceDelivery:
         issue_state: str,
     ) -> tuple[LedgerEntry, str]:
         state = entry.github
+        due = due_owners(self._owners, affected_services(entry, card), entry.notified, "github")
+        if self._render.owners_markdown is None or card.status is IncidentStatus.RESOLVED:
+            due = ()
+        # The issue body is the ledger: the mentions about to be made are recorded in it before they are
+        # made, so that no later update makes them again (at most once, even if the comment then fails).
+        entry = replace(entry, notified=(*entry.notified, *notified_marks(due, "github")))
         delivered = replace(entry, github=SurfaceState(state.ref or "pending", entry.digest, entry.generation))
         body = self._issue_body(card, entry.key, entry_to_json(delivered))
         title = self._render.title(card)
         if not state.ref:
             labels = [*ISSUE_LABELS, f"severity:{card.severity.value}", f"env:{_label(card)}"]
+            assignees = [h for _, handles in due for h in handles if "/" not in h]
             # The ledger inside says "pending" for the issue number: loading takes it from the issue itself.
-            issue = tracker.create(title, body, labels)
-            entry = replace(entry, github=SurfaceState(str(issue.number), entry.digest, entry.generation))
+            issue = tracker.create(title, body, labels, assignees=assignees)
+            entry = replace(entry, github=SurfaceState(str(issue.number), entry.digest, entry.generation),
+                            issue_url=issue.url or entry.issue_url)
+            entry = self._mention_github(tracker, entry, issue.number, due)
             if card.status is IncidentStatus.RESOLVED:
+                self._postmortem(tracker, entry, card, issue.number)
                 self._close(tracker, issue.number)
             return entry, "created"
         number = int(state.ref)
@@ -145,14 +179,30 @@ class SurfaceDelivery:
             result = "reopened"
         elif state.digest != entry.digest:
             tracker.comment(number, self._render.comment(card, changes))
+            if card.status is IncidentStatus.RESOLVED and issue_state != "closed":
+                self._postmortem(tracker, entry, card, number)  # the final comment
             result = "commented"
         else:
             result = "unchanged"
+        entry = self._mention_github(tracker, entry, number, due)
         entry = replace(entry, github=SurfaceState(str(number), entry.digest, entry.generation))
         tracker.edit(number, body=self._issue_body(card, entry.key, entry_to_json(entry)), title=title)
         if card.status is IncidentStatus.RESOLVED and issue_state != "closed" and state.digest != entry.digest:
             self._close(tracker, number)
         return entry, result
+
+    def _postmortem(self, tracker: IssueTracker, entry: LedgerEntry, card: Card, number: int) -> None:
+        """The final comment of a resolved incident: the postmortem draft."""
+        if self._render.postmortem is not None:
+            tracker.comment(number, self._render.postmortem(build_postmortem(entry, card)))
+
+    def _mention_github(
+        self, tracker: IssueTracker, entry: LedgerEntry, number: int, due: Sequence[tuple[str, tuple[str, ...]]]
+    ) -> LedgerEntry:
+        """Mention the owners due (already recorded in the entry; users are also assigned at creation)."""
+        if due and self._render.owners_markdown is not None:
+            tracker.comment(number, self._render.owners_markdown(due))
+        return entry
 
     def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
         """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
@@ -166,9 +216,16 @@ class SurfaceDelivery:
             tracker.close(number)
 
 
+def affected_services(entry: LedgerEntry, card: Card) -> tuple[str, ...]:
+    """Services an incident is "for": those its alerts name, then those the card finds failing or degraded."""
+    named = [s for m in entry.members for s in m.services]
+    bad = [h.service for h in card.health if h.status in (Health.FAILING, Health.DEGRADED)]
+    return tuple(dict.fromkeys([*named, *bad]))
+
+
 def _label(card: Card) -> str:
     env = card.key.partition("/")[2] or "default"
     return "".join(c if c.isalnum() or c in "-_." else "-" for c in env)[:40]
 
 
-__all__ = ["ISSUE_LABELS", "SLACK_LOOKBACK", "DeliveryReport", "Renderers", "SurfaceDelivery"]
+__all__ = ["ISSUE_LABELS", "SLACK_LOOKBACK", "DeliveryReport", "Renderers", "SurfaceDelivery", "affected_services"]

@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final, TypeVar
 
 from functions.card.changes import Change, Snapshot
-from functions.core.model import Alert, AlertState, Card, IncidentStatus
+from functions.core.model import Alert, AlertState, Card, ConditionKind, IncidentStatus, Severity
 
 LEDGER_VERSION = 1
 
@@ -33,6 +33,7 @@ class Transition(StrEnum):
     REGRESSED = "regressed"  # a new alert within the regression window of a resolved incident
     DUPLICATE = "duplicate"  # same alert id and state already seen: nothing to do
     STALE = "stale"  # an OPEN arriving after that alert's CLOSED: out of order, ignored
+    UNCHANGED = "unchanged"  # a tick found nothing material: nothing was written
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,14 @@ class Member:
     url: str = ""
     services: tuple[str, ...] = ()
     policy_id: str = ""
+    # Kept so that a refresh rebuilds each member as it fired: a WARNING member stays WARNING, and the
+    # tick knows which members are log-match policies (which never send CLOSED) and what they match.
+    severity: Severity = Severity.ERROR
+    condition_kind: ConditionKind = ConditionKind.UNKNOWN
+    log_filter: str = ""
+
+
+MAX_LOG_FILTER_CHARS = 2_000  # a log-match filter kept in the ledger for the quiet check; longer ones are not
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,11 @@ class LedgerEntry:
     acknowledged_at: datetime | None = None
     silenced_until: datetime | None = None
     resolved_by: str = ""
+    silenced_by: str = ""
+    resolution: str = ""  # why it resolved, in words (the card, the thread and the postmortem say it)
+    issue_url: str = ""  # the tracking issue's web address, for the Slack postmortem summary
+    peaks: Mapping[str, float] = field(default_factory=dict)  # service -> highest 5xx ratio seen at an update
+    notified: tuple[str, ...] = ()  # owners already mentioned for this incident (each exactly once)
 
     def member(self, incident_id: str) -> Member | None:
         return next((m for m in self.members if m.incident_id == incident_id), None)
@@ -92,6 +106,11 @@ def _member(alert: Alert) -> Member:
         alert.url,
         alert.services,
         alert.policy_id,
+        alert.severity,
+        alert.condition_kind,
+        alert.condition_filter
+        if alert.condition_kind is ConditionKind.LOG_MATCH and len(alert.condition_filter) <= MAX_LOG_FILTER_CHARS
+        else "",
     )
 
 
@@ -147,6 +166,9 @@ def apply_alert(
             resolved_by="",
             acknowledged_by="",
             acknowledged_at=None,
+            resolution="",
+            peaks={},
+            notified=(),
         )
     if alert.state is AlertState.OPEN:
         transition = Transition.JOINED if known is None else Transition.UPDATED
@@ -155,14 +177,22 @@ def apply_alert(
     if updated.open_members:
         return Transition.ALERT_CLOSED, updated
     return Transition.RESOLVED, replace(
-        updated, status=IncidentStatus.RESOLVED, resolved_at=alert.ended_at or now
+        updated,
+        status=IncidentStatus.RESOLVED,
+        resolved_at=alert.ended_at or now,
+        resolution=entry.resolution or RESOLVED_ALL_CLOSED,
     )
 
 
-def resolve_manually(entry: LedgerEntry, who: str, now: datetime) -> LedgerEntry:
-    """A person resolved the incident from Slack: every member counts as closed, so a later CLOSED is a no-op."""
+RESOLVED_ALL_CLOSED: Final = "every alert of the incident closed"
+
+
+def resolve_manually(entry: LedgerEntry, who: str, now: datetime, why: str = "") -> LedgerEntry:
+    """Resolved without a CLOSED notification (a person in Slack, or the tick): every member counts as closed,
+    so a later CLOSED is a no-op; `why` is what the card and the postmortem say."""
     members = tuple(replace(m, state=AlertState.CLOSED, ended_at=m.ended_at or now) for m in entry.members)
-    return replace(entry, status=IncidentStatus.RESOLVED, resolved_at=now, members=members, resolved_by=who)
+    return replace(entry, status=IncidentStatus.RESOLVED, resolved_at=now, members=members, resolved_by=who,
+                   resolution=why or (f"resolved by {who} in Slack" if who else RESOLVED_ALL_CLOSED))
 
 
 def _within(moment: datetime | None, now: datetime, window: timedelta) -> bool:
@@ -236,6 +266,9 @@ def entry_to_json(entry: LedgerEntry) -> dict[str, Any]:
                 "url": m.url,
                 "services": list(m.services),
                 "policy_id": m.policy_id,
+                "severity": m.severity.value,
+                "kind": m.condition_kind.value,
+                **({"log_filter": m.log_filter} if m.log_filter else {}),
             }
             for m in entry.members
         ],
@@ -254,6 +287,11 @@ def entry_to_json(entry: LedgerEntry) -> dict[str, Any]:
         "acknowledged_at": _dt(entry.acknowledged_at),
         "silenced_until": _dt(entry.silenced_until),
         "resolved_by": entry.resolved_by,
+        "silenced_by": entry.silenced_by,
+        "resolution": entry.resolution,
+        "issue_url": entry.issue_url,
+        "peaks": {k: round(v, 4) for k, v in entry.peaks.items()},
+        "notified": list(entry.notified),
     }
 
 
@@ -266,6 +304,17 @@ def _surface(raw: Any) -> SurfaceState:
         digest=str(raw.get("digest", "")),
         generation=generation if isinstance(generation, int) else 0,
     )
+
+
+_E = TypeVar("_E", Severity, ConditionKind)
+
+
+def _enum(kind: type[_E], value: Any, default: _E) -> _E:
+    """A stored enum value; entries written before the field existed get `default` (what was assumed then)."""
+    try:
+        return kind(value)
+    except ValueError:
+        return default
 
 
 def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
@@ -281,6 +330,9 @@ def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
                 url=str(m.get("url", "")),
                 services=tuple(str(x) for x in m.get("services", [])),
                 policy_id=str(m.get("policy_id", "")),
+                severity=_enum(Severity, m.get("severity"), Severity.ERROR),
+                condition_kind=_enum(ConditionKind, m.get("kind"), ConditionKind.UNKNOWN),
+                log_filter=str(m.get("log_filter", ""))[:MAX_LOG_FILTER_CHARS],
             )
             for m in raw.get("members", [])
         )
@@ -307,6 +359,11 @@ def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
             acknowledged_at=_parse_dt(raw.get("acknowledged_at")),
             silenced_until=_parse_dt(raw.get("silenced_until")),
             resolved_by=str(raw.get("resolved_by", "")),
+            silenced_by=str(raw.get("silenced_by", "")),
+            resolution=str(raw.get("resolution", "")),
+            issue_url=str(raw.get("issue_url", "")),
+            peaks={str(k): float(v) for k, v in dict(raw.get("peaks") or {}).items()},
+            notified=tuple(str(x) for x in raw.get("notified") or ()),
         )
     except (KeyError, ValueError, TypeError, AttributeError):
         return None
@@ -330,6 +387,9 @@ def members_as_alerts(entry: LedgerEntry, template: Alert) -> Sequence[Alert]:
                     url=m.url,
                     services=m.services,
                     policy_id=m.policy_id,
+                    severity=m.severity,
+                    condition_kind=m.condition_kind,
+                    condition_filter=m.log_filter,
                 )
             )
     if entry.status is IncidentStatus.RESOLVED:

@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
-from functions.core.model import LogRecord, MetricCount, RequestStats
+from functions.core.model import Alert, LogRecord, MetricCount, RequestStats
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,39 @@ class MetricsResult:
     metric_counts: tuple[MetricCount, ...] = ()
     calls: int = 0
     error: str = ""
+
+
+@dataclass(frozen=True)
+class AlertsRead:
+    """Alerts read from Cloud Monitoring's Alerts API, with the calls made and what could not be read."""
+
+    alerts: tuple[Alert, ...] = ()
+    calls: int = 0
+    error: str = ""
+
+
+class AlertSource(Protocol):
+    """Cloud Monitoring's own record of alerts (OPEN / CLOSED), to reconcile what notifications missed; never raises."""
+
+    def open_alerts(self, project: str) -> AlertsRead:
+        """Every alert of the project that is OPEN now."""
+        ...
+
+    def alerts(self, project: str, alert_ids: Sequence[str]) -> AlertsRead:
+        """These alerts as they are now (an id Monitoring no longer knows is left out)."""
+        ...
+
+
+@runtime_checkable
+class RecentLogs(Protocol):
+    """Whether any entry matched a Logging filter recently: one call, one entry at most; never raises."""
+
+    def newest(
+        self, project: str, log_filter: str, services: Sequence[str], since: datetime, until: datetime
+    ) -> tuple[datetime | None, int, str]:
+        """(time of the newest entry matching `log_filter` (else the services' error logs) in [since, until]
+        or None, calls made, error)."""
+        ...
 
 
 class LogSource(Protocol):
@@ -92,8 +125,12 @@ class IssueTracker(Protocol):
         """The open issue for `key`, else the most recently closed one closed after `closed_since`."""
         ...
 
-    def create(self, title: str, body: str, labels: Sequence[str]) -> TrackedIssue:
-        """Open a new issue (creating missing labels first)."""
+    def create(self, title: str, body: str, labels: Sequence[str], *, assignees: Sequence[str] = ()) -> TrackedIssue:
+        """Open a new issue (creating missing labels first), assigned to `assignees` (GitHub users)."""
+        ...
+
+    def list_open(self) -> Sequence[TrackedIssue]:
+        """The open tracking issues that carry a sitrep ledger (the active incidents, for the tick)."""
         ...
 
     def edit(self, number: int, *, body: str | None = None, title: str | None = None) -> None:
@@ -126,4 +163,8 @@ class Ledger(Protocol):
 
     def save(self, key: str, entry: dict[str, Any]) -> None:
         """Store `entry` under `key`, replacing any previous one."""
+        ...
+
+    def keys(self) -> list[str]:
+        """Every stored key (the tick visits the active ones)."""
         ...

@@ -17,22 +17,21 @@ from datetime import datetime, timedelta
 
 from functions.analysis.pipeline import AnalysisSettings, ClassifierPort, Knowledge, MinerPort, analyse
 from functions.card.changes import NOTHING_MATERIAL, Change, describe_changes, snapshot_of
-from functions.card.incident import build_card, incident_key
+from functions.card.incident import build_card, incident_key, with_resolution
 from functions.core.contracts import EvidenceScope, ResolveMode, Surface, failure_fields
 from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from functions.core.model import (
     Alert,
     AlertState,
     Card,
-    ConditionKind,
     Evidence,
     Incident,
     IncidentStatus,
     LogRecord,
-    Severity,
 )
 from functions.incidents.delivery import Renderers, SurfaceDelivery
 from functions.incidents.lifecycle import (
+    RESOLVED_ALL_CLOSED,
     LedgerEntry,
     Transition,
     apply_alert,
@@ -42,6 +41,7 @@ from functions.incidents.lifecycle import (
     members_as_alerts,
     transition_change,
 )
+from functions.incidents.owners import OwnerMap
 from functions.incidents.ports import ChatSurface, IssueTracker, Ledger, LogSource, MetricSource
 
 log = logging.getLogger("sitrep")
@@ -76,6 +76,7 @@ class EntryChange:
 
     entry: LedgerEntry
     notes: tuple[Change, ...] = ()
+    transition: Transition = Transition.UPDATED
 
 
 @dataclass
@@ -105,6 +106,7 @@ class IncidentService:
         resolve_mode: ResolveMode = ResolveMode.CLOSE,
         interactive: bool = False,
         evidence_scope: EvidenceScope = EvidenceScope.PROJECT,
+        owners: OwnerMap | None = None,
     ) -> None:
         self._classifier = classifier
         self._miner_factory = miner_factory
@@ -117,6 +119,7 @@ class IncidentService:
             renderers=renderers,
             resolve_mode=resolve_mode,
             interactive=interactive,
+            owners=owners,
         )
         self._analysis = analysis or AnalysisSettings()
         self._lookback = lookback
@@ -141,6 +144,8 @@ class IncidentService:
             entry = entry_from_json(issue.ledger) if issue.ledger else None
             if entry is not None and entry.github.ref != str(issue.number):
                 entry = replace(entry, github=replace(entry.github, ref=str(issue.number)))
+            if entry is not None and issue.url and entry.issue_url != issue.url:
+                entry = replace(entry, issue_url=issue.url)
             return entry, issue.state
         if ledger is not None:
             raw = ledger.load(key)
@@ -255,13 +260,15 @@ class IncidentService:
         now: datetime,
         *,
         raise_transient: bool = True,
+        material_only: bool = False,
     ) -> Outcome | None:
         """Load the incident's entry, let `change` decide what a person's action does, then refresh and save.
 
         `change` gets the entry (None: no such incident) and returns the new entry with the notes that
         explain it, or None for no change; it runs under the incident's lock, so it may do its own I/O
         (a snooze) without racing another update. With no change, surfaces a previous attempt failed to
-        update are retried; None is returned when there was nothing to deliver.
+        update are retried; None is returned when there was nothing to deliver. With `material_only` (the
+        tick), a refresh whose card is materially what the surfaces show delivers and saves nothing.
         """
         with self._lock(key):
             entry, issue_state = self._load(key, now)
@@ -270,8 +277,8 @@ class IncidentService:
                 if entry is None or self._all_delivered(entry):
                     return None
                 decided = EntryChange(entry)
-            outcome = self.refresh(decided.entry, Transition.UPDATED, None, now, issue_state=issue_state,
-                                   notes=decided.notes)
+            outcome = self.refresh(decided.entry, decided.transition, None, now, issue_state=issue_state,
+                                   notes=decided.notes, material_only=material_only)
         if raise_transient:
             _raise_if_transient(outcome)
         return outcome
@@ -288,6 +295,7 @@ class IncidentService:
         issue_state: str = "",
         notes: Sequence[Change] = (),
         unread: DeliveryError | None = None,
+        material_only: bool = False,
     ) -> Outcome:
         """Re-analyse the incident's window and deliver what changed (also used by Slack's Refresh).
 
@@ -315,8 +323,14 @@ class IncidentService:
             previous_templates=frozenset(entry.snapshot.templates),
         )
         card = build_card(incident, self._redact)
-        entry = replace(entry, digest=material_digest(card, entry))
+        if entry.status is IncidentStatus.RESOLVED and entry.resolution not in ("", RESOLVED_ALL_CLOSED):
+            card = with_resolution(card, entry.resolution)
+        entry = replace(entry, digest=material_digest(card, entry), peaks=_peaks(entry, card))
         lead = transition_change(transition, alert)
+        if material_only and not notes and lead is None and self._all_delivered(entry):
+            # The tick's promise: nothing material changed, so nothing is written anywhere.
+            return Outcome(entry.key, Transition.UNCHANGED, {}, incident, card, window.logging_calls,
+                           window.monitoring_calls)
         changes = [*notes, *([lead] if lead else []), *describe_changes(entry.snapshot, snapshot_of(card))]
         # The snapshot is recorded before delivering: the tracking issue's body stores the entry as it is
         # delivered, and a lagging snapshot there made every later update re-announce the same changes.
@@ -351,6 +365,15 @@ class IncidentService:
         return None
 
 
+def _peaks(entry: LedgerEntry, card: Card) -> dict[str, float]:
+    """The highest 5xx ratio each service showed at any update, for the postmortem's impact."""
+    peaks = dict(entry.peaks)
+    for h in card.health:
+        if h.requests and h.error_ratio > peaks.get(h.service, 0.0):
+            peaks[h.service] = h.error_ratio
+    return peaks
+
+
 def _unread(error: DeliveryError | None) -> dict[str, str]:
     """The surface result saying that the tracking issue (the ledger) could not be read, so GitHub was skipped."""
     return {Surface.GITHUB: f"failed: {error}"} if error is not None else {}
@@ -376,14 +399,16 @@ def _alert_from_entry(entry: LedgerEntry) -> Alert:
         state=first.state if entry.status is IncidentStatus.ACTIVE else AlertState.CLOSED,
         policy_name=first.policy_name,
         condition_name="",
-        condition_kind=ConditionKind.UNKNOWN,
+        condition_kind=first.condition_kind,
         project_id=project,
         started_at=first.started_at,
         ended_at=first.ended_at,
-        severity=Severity.ERROR,
+        severity=first.severity,
         url=first.url,
         environment=env,
         services=first.services,
+        policy_id=first.policy_id,
+        condition_filter=first.log_filter,
     )
 
 

@@ -223,7 +223,6 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
     kind, condition_filter = _condition(condition, incident)
     project_id = _project_id(incident, condition)
     policy_labels = as_string_map(incident.get("policy_user_labels"))
-    user_labels = as_string_map(as_mapping(incident.get("metadata")).get("user_labels"))
     documentation = incident.get("documentation")
     return Alert(
         incident_id=incident_id,
@@ -237,7 +236,9 @@ def _alert_from_notification(document: Mapping[str, Any], *, message_id: str, pu
         severity=_severity(incident.get("severity"), documentation),
         summary=as_text(incident.get("summary")),
         url=as_text(incident.get("url")),
-        environment=_first_label(policy_labels, user_labels) or project_id,
+        # Which policy label names the environment is a setting (SITREP_GROUP_LABEL), applied by
+        # card.incident.with_group_environment: the notification alone implies only its project.
+        environment=project_id,
         services=_services(incident, policy_labels, condition_filter),
         resource_type=as_text(as_mapping(incident.get("resource")).get("type")),
         condition_filter=condition_filter,
@@ -332,15 +333,6 @@ def _project_id(incident: Mapping[str, Any], condition: Mapping[str, Any]) -> st
 
 
 _POLICY_NAME = re.compile(r"projects/[^/\s]+/alertPolicies/[^/\s]+")
-
-
-def _first_label(*label_maps: Mapping[str, str]) -> str:
-    for labels in label_maps:
-        for key in ("env", "environment"):
-            value = labels.get(key, "").strip()
-            if value:
-                return value
-    return ""
 
 
 def _services(incident: Mapping[str, Any], policy_labels: Mapping[str, str], condition_filter: str) -> tuple[str, ...]:

@@ -57,7 +57,6 @@ SILENCE_DURATION: Final = timedelta(hours=1)
 # A second Silence click within this much of the running silence's full hour changes nothing
 # (a double click, or Pub/Sub redelivering the action).
 SILENCE_RENEW_AFTER: Final = timedelta(minutes=5)
-MAX_SNOOZE_POLICIES: Final = 16  # Snooze.Criteria.policies: "a limit of 16 policies per snooze"
 MESSAGE_KEY: Final = "sitrep_action"
 MESSAGE_VERSION: Final = 1
 MAX_MESSAGE_BYTES: Final = 16_384  # an action message is a few hundred bytes; anything larger is not ours
@@ -247,13 +246,13 @@ def _hhmm(moment: datetime) -> str:
 
 
 def snooze_policies(entry: LedgerEntry) -> tuple[str, ...]:
-    """The alert policies a Silence snoozes: every member's policy, of the first policy's project, at most 16."""
+    """The alert policies a Silence snoozes: every member's policy of the first policy's project (the snoozer
+    splits them into snoozes of at most 16 policies each, the API's limit)."""
     policies = [m.policy_id for m in entry.members if _POLICY_ID.match(m.policy_id)]
     if not policies:
         return ()
     project = policies[0].split("/")[1]
-    same = [p for p in dict.fromkeys(policies) if p.split("/")[1] == project]
-    return tuple(same[:MAX_SNOOZE_POLICIES])
+    return tuple(p for p in dict.fromkeys(policies) if p.split("/")[1] == project)
 
 
 def refusal(action: ActionRequest, entry: LedgerEntry | None, now: datetime) -> Reply | None:
@@ -293,8 +292,8 @@ def acknowledged(entry: LedgerEntry, action: ActionRequest) -> LedgerEntry | Non
     return replace(entry, acknowledged_by=action.who, acknowledged_at=action.requested_at)
 
 
-def silenced(entry: LedgerEntry, until: datetime) -> LedgerEntry:
-    return replace(entry, silenced_until=until)
+def silenced(entry: LedgerEntry, until: datetime, who: str = "") -> LedgerEntry:
+    return replace(entry, silenced_until=until, silenced_by=who)
 
 
 def resolved(entry: LedgerEntry, action: ActionRequest) -> LedgerEntry:

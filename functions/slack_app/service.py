@@ -89,7 +89,7 @@ def perform_card_action(
                                                   error=str(exc)))
                 decision.reply = Reply(f"Could not silence the incident: {exc}. Nothing was changed; try again.")
                 return None
-            new, note = silenced(entry, until), change_note(action, until=until, snooze=name)
+            new, note = silenced(entry, until, action.who), change_note(action, until=until, snooze=name)
             decision.reply = Reply(f"🔕 Silenced for 1 h, until {until.strftime('%H:%M UTC')} (`{name}`).")
         return None if new is None else EntryChange(new, (note,))
 

@@ -329,7 +329,8 @@ class GitHubFake(FakeHTTPServer):
             node_id=f"I_fake{issue['id']}", url=url, repository_url=self._repo_url(repo),
             labels_url=f"{url}/labels{{/name}}", comments_url=f"{url}/comments", events_url=f"{url}/events",
             html_url=f"{html}/issues/{issue['number']}", user=self._user(), locked=False, assignee=None,
-            assignees=[], milestone=None, author_association="NONE", active_lock_reason=None,
+            assignees=[{"login": a, "type": "User"} for a in issue.get("_assignees", [])], milestone=None,
+            author_association="NONE", active_lock_reason=None,
             closed_by=self._user() if issue["state"] == "closed" else None,
             labels=[self._render_label(repo, repo.labels[n.lower()]) for n in issue["_labels"]],
             created_at=_iso(issue["created_at"]), updated_at=_iso(issue["updated_at"]),
@@ -467,9 +468,12 @@ class GitHubFake(FakeHTTPServer):
         if not isinstance(title, str) or len(title) > MAX_TITLE_CHARS:
             raise _invalid("Issue", "title", f"title is too long (maximum is {MAX_TITLE_CHARS} characters)")
         self._check_body("Issue", body.get("body"))
-        issue = self._render_issue(
-            self._new_issue(repo, title, body.get("body"), self._label_names(body.get("labels", [])))
-        )
+        assignees = body.get("assignees", [])
+        if not isinstance(assignees, list) or not all(isinstance(a, str) for a in assignees):
+            raise _invalid("Issue", "assignees")
+        created = self._new_issue(repo, title, body.get("body"), self._label_names(body.get("labels", [])))
+        created["_assignees"] = list(dict.fromkeys(assignees))
+        issue = self._render_issue(created)
         return 201, issue, {"Location": issue["url"]}
 
     def _op_update(self, request: RecordedRequest, params: Mapping[str, str]) -> _Result:

@@ -7,6 +7,7 @@ locals {
     "cloudbuild.googleapis.com",
     "cloudfunctions.googleapis.com",
     "cloudresourcemanager.googleapis.com",
+    "cloudscheduler.googleapis.com",
     "eventarc.googleapis.com",
     "iam.googleapis.com",
     "logging.googleapis.com",
@@ -48,11 +49,13 @@ data "google_project" "main" {
 #                that publishes to the alert topic (pubsub.tf); it is otherwise
 #                created with the first notification channel, and a grant to an
 #                agent that does not exist yet fails.
+#   cloudscheduler - service-N@gcp-sa-cloudscheduler, which publishes the tick
+#                to the alert topic (scheduler.tf).
 # google_project_service_identity (GenerateServiceIdentity; google-beta only)
 # creates each agent, or returns it when it exists; destroying it is a no-op.
 resource "google_project_service_identity" "agent" {
   provider = google-beta
-  for_each = toset(["eventarc.googleapis.com", "monitoring.googleapis.com"])
+  for_each = toset(["eventarc.googleapis.com", "monitoring.googleapis.com", "cloudscheduler.googleapis.com"])
 
   project = var.project_id
   service = each.value
@@ -71,5 +74,6 @@ resource "time_sleep" "service_agents" {
     eventarc_api   = google_project_service.main["eventarc.googleapis.com"].id
     eventarc_agent = google_project_service_identity.agent["eventarc.googleapis.com"].email
     monitoring     = google_project_service_identity.agent["monitoring.googleapis.com"].email
+    scheduler      = google_project_service_identity.agent["cloudscheduler.googleapis.com"].email
   }
 }

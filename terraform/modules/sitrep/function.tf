@@ -19,6 +19,8 @@ locals {
       SITREP_TOPIC         = google_pubsub_topic.alerts.id
       SITREP_SERVICES      = join(",", keys(local.services))
       SITREP_LOG_PAGES     = tostring(var.log_sample_pages)
+      SITREP_QUIET_MINUTES = tostring(var.quiet_minutes)
+      SITREP_TICK_MINUTES  = tostring(var.tick_minutes)
       # Without a tracking issue the ledger is this file: instance memory, lost
       # when the instance scales to zero (configure GitHub for a durable one).
       SITREP_LEDGER    = "/tmp/sitrep-ledger.json"
@@ -26,6 +28,7 @@ locals {
     },
     var.slack_channel != "" ? { SLACK_CHANNEL = var.slack_channel } : {},
     var.github_repository != "" ? { GITHUB_REPOSITORY = var.github_repository } : {},
+    length(var.owners) > 0 ? { SITREP_OWNERS = jsonencode(var.owners) } : {},
     var.extra_environment_variables,
   )
 }

@@ -291,3 +291,55 @@ variable "labels" {
     error_message = "Label keys must be 1-63 lowercase letters, digits, '_' or '-' starting with a letter; values up to 63 of the same characters."
   }
 }
+
+variable "tick_schedule" {
+  description = "Cron schedule (UTC) of the tick that revisits active incidents: reconciliation with the Alerts API, quiet resolve of log-match incidents, material refreshes. Empty: no tick (log-match incidents then never resolve by themselves)."
+  type        = string
+  default     = "*/5 * * * *"
+
+  validation {
+    condition     = var.tick_schedule == "" || length(split(" ", trimspace(var.tick_schedule))) == 5
+    error_message = "tick_schedule must be a five-field cron expression such as \"*/5 * * * *\", or empty."
+  }
+}
+
+variable "tick_minutes" {
+  description = "The tick's period in minutes, as tick_schedule sets it (the function drops ticks older than twice this and rotates through incidents by it)."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.tick_minutes >= 1 && var.tick_minutes <= 1440 && floor(var.tick_minutes) == var.tick_minutes
+    error_message = "tick_minutes must be a whole number of minutes between 1 and 1440."
+  }
+}
+
+variable "quiet_minutes" {
+  description = "Minutes without matching log entries after which an incident made only of log-match policies (which never send CLOSED) resolves on a tick (SITREP_QUIET_MINUTES)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.quiet_minutes >= 1 && var.quiet_minutes <= 1440 && floor(var.quiet_minutes) == var.quiet_minutes
+    error_message = "quiet_minutes must be a whole number of minutes between 1 and 1440."
+  }
+}
+
+variable "owners" {
+  description = "Service owners, mentioned once when an incident opens for their service (SITREP_OWNERS): Slack user-group (S…) or user (U…) ids, GitHub users (assigned to the issue) or org/team slugs (mentioned)."
+  type = map(object({
+    slack  = optional(list(string), [])
+    github = optional(list(string), [])
+  }))
+  default = {}
+
+  validation {
+    condition = alltrue(flatten([
+      for service, o in var.owners : concat(
+        [for id in o.slack : can(regex("^[SUW][A-Z0-9]{2,20}$", id))],
+        [for h in o.github : can(regex("^[A-Za-z0-9][A-Za-z0-9-]{0,38}(/[A-Za-z0-9][A-Za-z0-9_.-]{0,99})?$", trimprefix(h, "@")))],
+      )
+    ]))
+    error_message = "owners: Slack handles must be ids (S… user group, U…/W… user); GitHub handles users or org/team."
+  }
+}
