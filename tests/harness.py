@@ -64,7 +64,7 @@ class Function:
     def post(self, headers: Mapping[str, str], body: bytes) -> int:
         request = urllib.request.Request(self.url, data=body, headers=dict(headers), method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=120) as response:
+            with LOOPBACK.open(request, timeout=120) as response:
                 reply = Reply(int(response.status), response.read().decode("utf-8", "replace"))
         except urllib.error.HTTPError as exc:
             reply = Reply(int(exc.code), exc.read().decode("utf-8", "replace"))
@@ -92,6 +92,11 @@ Start = Callable[..., Function]
 # metadata server (http://metadata.google.internal., 5 s timeout) where it runs. Off GCP that is a
 # real network attempt, and a 5 s stall whenever DNS is slow. Sending plain-HTTP traffic to a closed
 # local port fails those lookups at once; loopback (the fakes) bypasses the proxy.
+# Requests to the functions under test go straight to loopback. urllib's global `urlopen` opener reads the
+# proxy settings once, when first used: had that been inside a test that set NO_NETWORK, every later
+# request of the session would go to the closed port.
+LOOPBACK = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
 NO_NETWORK = {
     "HTTP_PROXY": "http://127.0.0.1:9",
     "http_proxy": "http://127.0.0.1:9",

@@ -47,6 +47,7 @@ from tests.fakes.cloud_monitoring import MonitoringFake, request_count_series
 from tests.fakes.github import GitHubFake
 from tests.fakes.pubsub import TOPIC, PubSubFake, as_push_body
 from tests.fakes.slack import SlackFake
+from tests.harness import LOOPBACK
 from tests.scenario import PROJECT, Scenario, binary_cloudevent, pubsub_data, staging
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ class Sitrep:
         headers, body = binary_cloudevent(data)
         request = urllib.request.Request(self.alert_url, data=body, headers=headers, method="POST")
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with LOOPBACK.open(request, timeout=60) as response:
                 return int(response.status)
         except urllib.error.HTTPError as exc:
             return int(exc.code)
@@ -112,7 +113,7 @@ class Sitrep:
         request = urllib.request.Request(self.slack_url, data=body, headers=headers, method="POST")
         started = time.perf_counter()
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:
+            with LOOPBACK.open(request, timeout=60) as response:
                 return Answer(int(response.status), response.read(), time.perf_counter() - started)
         except urllib.error.HTTPError as exc:
             return Answer(int(exc.code), exc.read(), time.perf_counter() - started)
