@@ -12,8 +12,8 @@ Each rule names a class of token, across runtimes:
   that client libraries turn into classes, ``ResourceExhausted``, ``ServiceUnavailable``).
   Host names and module paths are lower case (``db.internal.example.com``, ``app.v2.jobs``),
   and an all-capitals last segment is a constant or a shouting host, so those stay variables.
-- **gRPC status names** (``UNAVAILABLE``, ``StatusCode.DEADLINE_EXCEEDED``): the closed set of
-  the gRPC spec's codes.
+- **gRPC status names** (``UNAVAILABLE``, ``StatusCode.DEADLINE_EXCEEDED``, and the CamelCase
+  ``Unavailable`` of Go and .NET): the closed set of the gRPC spec's codes.
 - **Error codes**: errno names (the platform's table, plus the getaddrinfo and c-ares names
   that Node reports, ``ENOTFOUND``, ``EAI_AGAIN``), Node's ``ERR_…`` codes and one-word HTTP
   reason phrases. They matter where a value would otherwise be masked: quoted
@@ -44,14 +44,18 @@ _RESOLVER_CODES = frozenset(
     "EAI_OVERFLOW EAI_SERVICE EAI_SOCKTYPE EAI_SYSTEM ENOTFOUND ESERVFAIL EREFUSED EBADRESP "
     "ECONNREFUSED ETIMEOUT ENODATA EFORMERR ENOTIMP EBADNAME ECANCELLED".split()
 )
-ERROR_CODES = frozenset(errno.errorcode.values()) | _RESOLVER_CODES | GRPC_STATUS_NAMES
-
-_FAILURE_PHRASES = [status.phrase for status in HTTPStatus if status >= HTTPStatus.BAD_REQUEST]
-HTTP_STATUS_WORDS = frozenset(phrase for phrase in _FAILURE_PHRASES if phrase.isalpha())
 
 
 def _camel(words: str) -> str:
     return "".join(part.capitalize() for part in re.split(r"[\s_-]+", words) if part)
+
+
+# Go's codes.Unavailable and .NET's StatusCode.DeadlineExceeded print the gRPC names in CamelCase.
+GRPC_STATUS_CAMEL = frozenset(_camel(name.lower()) for name in GRPC_STATUS_NAMES - {"OK"})
+ERROR_CODES = frozenset(errno.errorcode.values()) | _RESOLVER_CODES | GRPC_STATUS_NAMES | GRPC_STATUS_CAMEL
+
+_FAILURE_PHRASES = [status.phrase for status in HTTPStatus if status >= HTTPStatus.BAD_REQUEST]
+HTTP_STATUS_WORDS = frozenset(phrase for phrase in _FAILURE_PHRASES if phrase.isalpha())
 
 
 # How failure classes end: the naming conventions (PEP 8 and Java/.NET use Error/Exception),
@@ -59,9 +63,9 @@ def _camel(words: str) -> str:
 FAILURE_CLASS_SUFFIXES = tuple(
     sorted(
         {
-            *"Error Exception Fault Failure Failed Timeout TimedOut Refused Reset Exceeded Exhausted".split(),  # noqa: SIM905
+            *"Error Exception Fault Failure Failed Timeout TimedOut Refused Exceeded Exhausted".split(),  # noqa: SIM905
             *"Denied Unavailable Unreachable Interrupted Cancelled Canceled Aborted Rejected Violation".split(),  # noqa: SIM905
-            *(_camel(name.lower()) for name in GRPC_STATUS_NAMES - {"OK"}),
+            *GRPC_STATUS_CAMEL,
             *(_camel(phrase) for phrase in _FAILURE_PHRASES if re.fullmatch(r"[A-Za-z -]+", phrase)),
         }
     )
