@@ -170,14 +170,24 @@ def _keep_sqlstate_codes(tokens: list[str], words: list[str]) -> None:
             words[index + 1] = tokens[index + 1]
 
 
-def _restore_digits(tokens: list[str], words: list[str], message: str) -> None:
-    """Put the message's digits back into the tokens kept whole (``words`` aligned with ``tokens``)."""
+def _restore_digits(tokens: list[str], words: list[str], message: str) -> list[str]:
+    """``words`` with the message's digits put back into the tokens kept whole.
+
+    Folding units and wildcards drops only tokens holding a wildcard or a unit, so the tokens
+    kept whole appear in ``words`` in the order they have in ``tokens``.
+    """
     originals: list[str] | None = None
+    restored = list(words)
+    position = 0
     for index, word in enumerate(words):
-        if "0" in word and word == tokens[index]:
-            if originals is None:
-                originals = normalise_message(message).split()
-            words[index] = originals[index]
+        if "0" not in word or WILDCARD in word:
+            continue
+        found = tokens.index(word, position)
+        if originals is None:
+            originals = normalise_message(message).split()
+        restored[index] = originals[found]
+        position = found + 1
+    return restored
 
 
 def keeps_digits(key: str) -> bool:
@@ -253,15 +263,14 @@ class Masker:
         words: list[str] = masked  # type: ignore[assignment]  # no None left
         if not SQLSTATE_INTRODUCERS.isdisjoint(tokens):
             _keep_sqlstate_codes(tokens, words)
-        key = " ".join(words)
-        if "0" in key:  # a token kept whole held digits: write them as the message does
-            _restore_digits(tokens, words, message)
-            key = " ".join(words)
         if not _UNIT_TOKENS.isdisjoint(words):
             words = _absorb_units(words)
-            key = " ".join(words)
+        key = " ".join(words)
         if "<*> <*>" in key:
             words = [w for i, w in enumerate(words) if w != WILDCARD or i == 0 or words[i - 1] != WILDCARD]
+            key = " ".join(words)
+        if "0" in key:  # a token kept whole held digits: write them as the message does
+            words = _restore_digits(tokens, words, message)
             key = " ".join(words)
         return key, words
 
