@@ -97,15 +97,19 @@ def names_failure(core: str, closing: str = "") -> bool:
         last = namespaced.group(1)
         if last in GRPC_STATUS_NAMES:
             return True
-        if last.isupper() or last.lower() == last:
-            return False  # a constant or a host label, not a class
+        if last.isupper():
+            return False  # a constant or a host label in capitals, not a class
         return closing.startswith(":") or last.endswith(FAILURE_CLASS_SUFFIXES)
-    return is_error_code(core) or _SQLSTATE_TOKEN.fullmatch(core) is not None
+    if core[0] in "Ss" and _SQLSTATE_TOKEN.fullmatch(core) is not None:
+        return True
+    return is_error_code(core)
 
 
 def is_error_code(word: str) -> bool:
     """Whether a word is an errno name, a gRPC status, a Node ``ERR_`` code or an HTTP reason word."""
-    return word in ERROR_CODES or word in HTTP_STATUS_WORDS or _NODE_CODE.fullmatch(word) is not None
+    if word in ERROR_CODES or word in HTTP_STATUS_WORDS:
+        return True
+    return word.startswith("ERR_") and _NODE_CODE.fullmatch(word) is not None
 
 
 def is_sqlstate_code(core: str) -> bool:

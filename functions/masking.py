@@ -49,6 +49,7 @@ _TRAILING_PUNCT = ",;:."
 _CLOSERS = ")]}>\"'"
 _KEY_END_CHARS = "_.-]"
 _CODE_PUNCT = _OPENERS + _CLOSERS + _TRAILING_PUNCT
+_NAME_STARTS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _EMPTY_GROUPS = frozenset({"()", "[]", "{}", '""', "''", "(<*>)", "[<*>]", "{<*>}", "<<*>>", '"<*>"', "'<*>'"})
 _VALUE_WORDS = frozenset({"true", "false", "True", "False", "TRUE", "FALSE", "null", "NULL", "None", "nil"})
 _CALENDAR_WORDS = frozenset("Mon Tue Wed Thu Fri Sat Sun Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())  # noqa: SIM905
@@ -102,7 +103,7 @@ def _mask_token(token: str) -> str:
     if not core:
         return WILDCARD if token in _EMPTY_GROUPS else token
     if opening and closing and opening[-1] in "\"'" and closing[0] == opening[-1]:
-        if names_failure(core):
+        if core[0] in _NAME_STARTS and not core.islower() and names_failure(core):
             return token  # a quoted class name or error code: code: 'ECONNREFUSED'
         return _wrap(opening[:-1], closing[1:])  # a quoted single value is masked with its quotes
     if (core[0] == "/" and len(core) > 1) or "://" in core:
@@ -116,7 +117,7 @@ def _mask_token(token: str) -> str:
     key, colon, value = core.rpartition(":")
     if colon and _PLAIN_WORD.fullmatch(key) and ("0" in value or value in _VALUE_WORDS):
         return f"{opening}{key}:{WILDCARD}{closing}"
-    if _is_variable(core) and not names_failure(core, closing):
+    if _is_variable(core) and not (core[0] in _NAME_STARTS and not core.islower() and names_failure(core, closing)):
         return _wrap(opening, closing)
     return token
 
