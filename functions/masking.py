@@ -12,9 +12,15 @@ The template miner (`functions.templates`) groups messages by these masked keys:
    ``15s``/``250ms``, timestamps), paths, URLs, emails, single quoted values, ``k=v`` values
    that are not plain words, booleans/null, long hex words, dotted names (``com.foo.Bar``,
    host names) and month/weekday names become ``<*>``. A ``key=``/``key:`` prefix and
-   brackets are kept (``uid=<*>``, ``(<*>``); a unit word after a number is absorbed
+   brackets are kept (``uid=<*>``, ``(<*>``); a quoted value is masked whole, its quotes
+   included (``host='db.internal'`` is ``host=<*>``), while a quoted phrase running over
+   several tokens keeps its quotes around its words. A unit word after a number is absorbed
    (``1.2 KB`` is one value) and consecutive wildcards collapse into one, so values of
    varying length do not change the token count. Every masked part is written ``<*>``.
+3. **Keep what names the failure** (`functions.failure_names`): exception class names
+   (``requests.exceptions.ReadTimeout:``, ``PG::ConnectionBad``), gRPC statuses, errno and
+   Node codes and SQLSTATE codes stay, quoted or not. Such a token kept whole is written with
+   the message's own digits (``psycopg2``, ``SQLSTATE 08006``), not the shape's ``0``.
 """
 
 from __future__ import annotations
