@@ -8,6 +8,7 @@ it is never copied into the repository.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
@@ -85,3 +86,13 @@ def grouping_accuracy(truth: Sequence[Hashable], predicted: Sequence[Hashable]) 
         if truth_sizes[first] == len(true_ids) and all(t == first for t in true_ids):
             correct += len(true_ids)
     return correct / len(truth)
+
+
+def classify_template_ids(contents: Sequence[str], name: str) -> list[str]:
+    """The ``template_id`` that ``python main.py classify`` prints for each line of a plain-text file."""
+    from functions.entry.classify_cli import classify_stream
+
+    ids = [row["template_id"] for row in classify_stream(io.StringIO("\n".join(contents)), name=name)]
+    if len(ids) != len(contents):
+        raise ValueError(f"{name}: classify read {len(ids)} records from {len(contents)} lines")
+    return ids

@@ -39,6 +39,7 @@ from functions.analysis.templates.masking import (
     EVICT_FRACTION,
     WILDCARD,
     Masker,
+    keeps_digits,
     mask_message,
     normalise_message,
     trim_cache,
@@ -445,7 +446,7 @@ class TemplateMiner:
             shape = self._masker.shape(message)
             cluster = canonical(self._by_shape.get(shape))
             if cluster is None:
-                key, tokens = self._masker.mask_shape(shape)
+                key, tokens = self._masker.mask_shape(shape, message)
                 cluster = canonical(self._by_key.get(key))
                 if cluster is None:
                     found = self._tree.find(tokens)
@@ -478,7 +479,7 @@ class TemplateMiner:
         cluster = self._tree.canonical(cluster)
         if cluster is not None:
             return cluster
-        key, tokens = self._masker.mask_shape(shape)
+        key, tokens = self._masker.mask_shape(shape, message)
         cluster = self._tree.canonical(self._by_key.get(key))
         if cluster is None:
             if self._max_clusters is not None and len(self._tree.live) >= self._max_clusters:
@@ -488,7 +489,7 @@ class TemplateMiner:
                 if len(self._by_key) >= _CACHE_SIZE:
                     trim_cache(self._by_key, _CACHE_SIZE)
                 self._by_key[key] = cluster
-        if len(shape) <= _CACHED_MAX_CHARS:
+        if len(shape) <= _CACHED_MAX_CHARS and not keeps_digits(key):  # else the key is not the shape's alone
             if len(self._by_shape) >= _CACHE_SIZE:
                 trim_cache(self._by_shape, _CACHE_SIZE)
             self._by_shape[shape] = cluster
