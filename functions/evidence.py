@@ -302,7 +302,8 @@ def record_from_entry(entry: object) -> LogRecord:
     url = as_text(http.get("requestUrl"))
 
     message = valid_text(_entry_message(entry))
-    if not message and http:
+    request_line = not message and bool(http)
+    if request_line:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
     service = (
@@ -325,6 +326,7 @@ def record_from_entry(entry: object) -> LogRecord:
         latency_s=_duration_s(http.get("latency")),
         insert_id=as_text(entry.get("insertId")),
         trace=as_text(entry.get("trace")),
+        request_line=request_line,
     )
 
 

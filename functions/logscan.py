@@ -43,6 +43,9 @@ _WS = re.compile(rb"[ \t\r\n]*")
 # Cloud Logging's own timestamp shape; anything else goes through parse_rfc3339.
 _CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6,9}Z", re.ASCII)
 _EMPTY = msgspec.Raw()
+# An http(s) URL whose host holds only characters urlsplit takes as they are, and no character it strips
+# or splits on besides '?' and '#': its path is the text between the host and the first '?' or '#'.
+_PLAIN_URL = re.compile(r"https?://[A-Za-z0-9.\-:_~%]*(/[^?#\x00-\x20\x7f]*)?(?:[?#][^\x00-\x20\x7f]*)?", re.ASCII)
 
 
 class Unsuitable(Exception):
@@ -85,7 +88,7 @@ class _Entry(msgspec.Struct):
     protoPayload: msgspec.Raw = _EMPTY  # noqa: N815
     resource: _Resource | None = None
     labels: _Labels | None = None
-    httpRequest: msgspec.Raw = _EMPTY  # noqa: N815
+    httpRequest: _Http | None = None  # noqa: N815
     logName: str = ""  # noqa: N815
     insertId: str = ""  # noqa: N815
     trace: str = ""
@@ -93,7 +96,6 @@ class _Entry(msgspec.Struct):
 
 
 _BATCH = msgspec.json.Decoder(list[_Entry])
-_HTTP = msgspec.json.Decoder(_Http)
 _ANY = msgspec.json.Decoder()
 _SEVERITIES: dict[str | int, str] = {}
 
@@ -218,20 +220,19 @@ def _record(entry: _Entry) -> LogRecord | None:
     status = None
     method = url = ""
     latency = None
-    raw_http = entry.httpRequest
-    if raw_http:
-        try:
-            http = _HTTP.decode(raw_http)
-        except msgspec.DecodeError:
-            return None
-        status = http.status
+    request_line = False
+    http = entry.httpRequest
+    if http is not None:
+        status, method, url = http.status, http.requestMethod, http.requestUrl
+        if status is None and not method and not url and http.latency is None:
+            return None  # {} or only fields sitrep does not read: which one decides the message
         if status is not None and not 100 <= status <= 999:
             status = None
-        method, url = http.requestMethod, http.requestUrl
         if http.latency is not None:
             latency = _duration_s(http.latency)
-        if not message and (len(raw_http) > 8 or bytes(raw_http).translate(None, b" \t\r\n") != b"{}"):  # {}: none
-            message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
+        if not message:
+            request_line = True
+            message = " ".join(part for part in (method, _path(url), "" if status is None else str(status)) if part)
     resource = entry.resource
     resource_type = ""
     service = revision = ""
@@ -263,6 +264,7 @@ def _record(entry: _Entry) -> LogRecord | None:
         latency_s=latency,
         insert_id=entry.insertId,
         trace=entry.trace,
+        request_line=request_line,
     )
 
 
@@ -281,6 +283,14 @@ def _payload_message(entry: _Entry) -> str | None:
         except (msgspec.DecodeError, JsonBoundsError, UnicodeDecodeError):
             return None
     return _entry_message(decoded)
+
+
+def _path(url: str) -> str:
+    """`_url_path` of an ordinary http(s) URL without urlsplit's generality; anything else goes to it."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return _url_path(url)
+    return match.group(1) or "/"
 
 
 def _severity(value: str | int) -> str:
