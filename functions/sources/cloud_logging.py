@@ -14,6 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from functions.evidence import record_from_entry
+from functions.jsonbounds import MAX_INT_DIGITS, MAX_JSON_DEPTH
+from functions.logpage import read_entries_page
 from functions.model import LogRecord
 
 RESOURCE_TYPE = "cloud_run_revision"
@@ -61,6 +63,7 @@ class LogSample:
     truncated: bool = False
     seen: int = 0
     error: str = ""
+    skipped: int = 0  # entries beyond the JSON bounds (functions.jsonbounds), left out of the sample
 
 
 class CloudLoggingSource:
@@ -123,17 +126,26 @@ class CloudLoggingSource:
             for _ in range(self._pages):
                 if token:
                     body["pageToken"] = token
+                # The body is read here, entry by entry when it must be: a poison entry is skipped, not fatal.
                 response = connection.api_request(
-                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s
+                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s, expect_json=False
                 )
                 sample.calls += 1
-                for raw in response.get("entries") or ():
+                page = read_entries_page(response)
+                sample.skipped += page.skipped
+                for raw in page.entries:
                     sample.seen += 1
                     yield record_from_entry(raw)
-                token = str(response.get("nextPageToken") or "")
+                token = page.next_page_token
                 if not token:
                     break
             sample.truncated = bool(token)
-        except (gexc.GoogleAPIError, OSError) as exc:
+        except (gexc.GoogleAPIError, OSError, ValueError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             sample.error = f"Cloud Logging read failed after {sample.seen} entries ({type(exc).__name__})"
+        if sample.skipped:
+            skipped = (
+                f"{sample.skipped} log entr{'y' if sample.skipped == 1 else 'ies'} skipped: JSON nested deeper than "
+                f"{MAX_JSON_DEPTH} levels or holding an integer longer than {MAX_INT_DIGITS:,} digits"
+            )
+            sample.error = f"{sample.error}; {skipped}" if sample.error else skipped
