@@ -52,7 +52,7 @@ from drain3 import TemplateMiner
 with open("functions/signatures.yaml", encoding="utf-8") as handle:
     signatures = [s for s in yaml.safe_load(handle) if s.get("pattern")]
 lines = [(s["id"], line) for s in signatures for line in s["pattern"].splitlines() if line.strip()]
-rules = [(name, re.compile(line)) for name, line in lines[:%d]]
+rules = [(name, re.compile(line)) for name, line in lines[:NAIVE_REGEXES]]
 with open(sys.argv[1], encoding="utf-8") as handle:
     entries = json.load(handle)
 miner = TemplateMiner()
@@ -70,7 +70,7 @@ for entry in entries:
     counts[found] = counts.get(found, 0) + 1
     miner.add_log_message(message)
 print(json.dumps({"entries": len(entries), "clusters": len(miner.drain.clusters), "counts": counts}))
-""" % NAIVE_REGEXES
+""".replace("NAIVE_REGEXES", str(NAIVE_REGEXES))
 
 FLOOR = """
 import sys, msgspec
@@ -144,8 +144,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
-    print(f"replay of a {result['entries']:,}-entry export ({result['export_mb']:,} MB), file -> JSON card, "
-          f"median of {result['runs']} run(s), wall seconds per process")
+    print(
+        f"replay of a {result['entries']:,}-entry export ({result['export_mb']:,} MB), file -> JSON card, "
+        f"median of {result['runs']} run(s), wall seconds per process"
+    )
     for name in ("sitrep", "naive", "floor"):
         each = " ".join(f"{v:.2f}" for v in result[f"{name}_all_seconds"])
         print(f"{name:<8} {result[f'{name}_seconds']:>8.2f}   ({each})")

@@ -154,8 +154,10 @@ class _JsonStream:
             start = self._pos
             try:
                 # Bounded before decoding: the decoder recurses, our scan does not (functions.jsonbounds).
-                if value_end(self._buf, start) is None and self._fill():
-                    continue
+                if value_end(self._buf, start) is None:
+                    if self._fill():
+                        continue
+                    start = self._pos  # the last _fill dropped the text before the value
                 value, end = self._decoder.raw_decode(self._buf, start)
             except JsonBoundsError as exc:
                 raise self._error(exc.position - (start - self._pos), exc.problem) from None

@@ -24,7 +24,9 @@ MAX_INT_DIGITS = sys.get_int_max_str_digits() if hasattr(sys, "get_int_max_str_d
 
 # Everything up to the next bracket that is not inside a string (JSON strings hold no raw newline).
 _TO_BRACKET = re.compile(r'(?:[^"\[\]{}]+|"(?:[^"\\\n]|\\.)*")*')
+_OPEN_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*\\?')
 _OPENERS = "[{"
+MALFORMED = -1  # value_end: the value is not well-formed JSON; the decoder says where
 
 
 class JsonBoundsError(ValueError):
@@ -48,8 +50,8 @@ def value_end(text: str, start: int, limit: int = MAX_JSON_DEPTH) -> int | None:
     """End index of the array or object opening at `start`, scanning without recursion.
 
     Raises JsonBoundsError as soon as the nesting exceeds `limit` (even if the value is not
-    complete yet); returns None when `text` ends first (or in an unterminated string), and
-    `start` itself when no array or object opens there.
+    complete yet); returns None when `text` ends first, MALFORMED for a string holding a raw
+    newline, and `start` itself when no array or object opens there.
     """
     if start >= len(text) or text[start] not in _OPENERS:
         return start
@@ -67,7 +69,10 @@ def value_end(text: str, start: int, limit: int = MAX_JSON_DEPTH) -> int | None:
             if depth > limit:
                 raise too_deep(pos)
         elif char == '"':
-            return None  # a string that does not end in `text`
+            # A string the scan could not close: cut short by the end of `text`, or malformed (a raw
+            # newline inside it), which the decoder reports with its position.
+            unclosed = _OPEN_STRING.match(text, pos)
+            return None if unclosed is None or unclosed.end() >= end else MALFORMED
         else:
             depth -= 1
             if depth == 0:
@@ -86,8 +91,8 @@ def check_depth(text: str, limit: int = MAX_JSON_DEPTH) -> None:
     pos = 0
     while (start := _next_opener(text, pos)) is not None:
         end = value_end(text, start, limit)
-        if end is None:
-            return  # malformed: the decoder reports where
+        if end is None or end == MALFORMED:
+            return  # the decoder reports where
         pos = end
 
 

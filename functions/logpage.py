@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from functions.jsonbounds import JsonBoundsError, loads_bounded, value_end
+from functions.jsonbounds import MALFORMED, JsonBoundsError, loads_bounded, value_end
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -92,7 +92,7 @@ def _value(text: str, pos: int) -> tuple[Any, int, bool]:
     """(value, end, beyond the bounds) of the JSON value at `pos`."""
     if text.startswith(("[", "{"), pos):
         end = value_end(text, pos, _UNBOUNDED)
-        if end is None:
+        if end is None or end == MALFORMED:
             raise json.JSONDecodeError("unterminated value", text, pos)
         try:
             return loads_bounded(text[pos:end]), end, False

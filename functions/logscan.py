@@ -29,10 +29,12 @@ from functions.evidence import (
     LATEST_MOMENT,
     _duration_s,
     _entry_message,
-    _severity as _reference_severity,
     _url_path,
     parse_rfc3339,
     short_log_name,
+)
+from functions.evidence import (
+    _severity as _reference_severity,
 )
 from functions.jsonbounds import MAX_JSON_DEPTH, JsonBoundsError, value_end
 from functions.model import LogRecord
@@ -74,23 +76,23 @@ class _Labels(msgspec.Struct):
 
 class _Http(msgspec.Struct):
     status: int | None = None
-    requestMethod: str = ""  # noqa: N815 (LogEntry field names)
-    requestUrl: str = ""  # noqa: N815
+    requestMethod: str = ""
+    requestUrl: str = ""
     latency: str | None = None
 
 
 class _Entry(msgspec.Struct):
     timestamp: str = ""
-    receiveTimestamp: str = ""  # noqa: N815
+    receiveTimestamp: str = ""
     severity: str | int = ""
-    textPayload: str | None = None  # noqa: N815
-    jsonPayload: msgspec.Raw = _EMPTY  # noqa: N815
-    protoPayload: msgspec.Raw = _EMPTY  # noqa: N815
+    textPayload: str | None = None
+    jsonPayload: msgspec.Raw = _EMPTY
+    protoPayload: msgspec.Raw = _EMPTY
     resource: _Resource | None = None
     labels: _Labels | None = None
-    httpRequest: _Http | None = None  # noqa: N815
-    logName: str = ""  # noqa: N815
-    insertId: str = ""  # noqa: N815
+    httpRequest: _Http | None = None
+    logName: str = ""
+    insertId: str = ""
     trace: str = ""
     entries: msgspec.Raw = _EMPTY  # an entries.list page is the reference reader's business
 
@@ -307,4 +309,3 @@ def _timestamp(value: str) -> datetime | None:
         moment = datetime.fromisoformat(value[:26]).replace(tzinfo=UTC)
         return moment if EARLIEST_MOMENT <= moment < LATEST_MOMENT else None
     return parse_rfc3339(value)
-

@@ -30,7 +30,7 @@ def poison_entry(insert_id: str, payload_value: str) -> RawEntry:
         "logName": newest.get("logName", ""),
     }
     envelope = json.dumps({**fields, "jsonPayload": {"message": "poison"}})
-    return RawEntry(fields, envelope.replace('{"message": "poison"}', '{"message": "poison", "n": %s}' % payload_value))
+    return RawEntry(fields, envelope.replace('{"message": "poison"}', f'{{"message": "poison", "n": {payload_value}}}'))
 
 
 def test_a_notification_with_a_5000_digit_started_at_is_acknowledged_once(

@@ -18,7 +18,12 @@ EXAMPLE = ROOT / "examples" / "staging-outage"
 NO_DELIVERY = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "SITREP_LEDGER": "/nonexistent/never-written.json"}
 DEEP = "[" * 10_000 + "]" * 10_000
 HUGE = "7" * 5_000
-ENTRY = '{"timestamp": "2025-09-16T01:00:00Z", "severity": "ERROR", "jsonPayload": {"message": "boom", "n": %s}}'
+ENTRY_TEXT = '{"timestamp": "2025-09-16T01:00:00Z", "severity": "ERROR", "jsonPayload": {"message": "boom", "n": N}}'
+
+
+def entry(value: object) -> str:
+    """One LogEntry line whose jsonPayload holds `value` as JSON text, verbatim."""
+    return ENTRY_TEXT.replace("N}", f"{value}}}")
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -42,14 +47,14 @@ def alert_with(poison: str) -> str:
 
 
 CASES = {
-    "deep jsonPayload in an indented export": ("logs.json", "[\n  " + ENTRY % DEEP + "\n]\n", "nested deeper than"),
-    "huge integer in an indented export": ("logs.json", "[\n  " + ENTRY % HUGE + "\n]\n", "longer than 4,300 digits"),
-    "huge integer on line 2 of JSON Lines": ("logs.json", ENTRY % 1 + "\n" + ENTRY % HUGE + "\n", "line 2"),
-    "deep value in an unread field": ("logs.json", '[\n  {"x": %s}\n]\n' % DEEP, "nested deeper than"),
-    "deep metrics": ("metrics.json", '{"timeSeries": [], "x": %s}' % DEEP, "nested deeper than"),
-    "huge integer in metrics": ("metrics.json", '{"timeSeries": [], "x": %s}' % HUGE, "longer than 4,300 digits"),
+    "deep jsonPayload in an indented export": ("logs.json", "[\n  " + entry(DEEP) + "\n]\n", "nested deeper than"),
+    "huge integer in an indented export": ("logs.json", "[\n  " + entry(HUGE) + "\n]\n", "longer than 4,300 digits"),
+    "huge integer on line 2 of JSON Lines": ("logs.json", entry(1) + "\n" + entry(HUGE) + "\n", "line 2"),
+    "deep value in an unread field": ("logs.json", f'[\n  {{"x": {DEEP}}}\n]\n', "nested deeper than"),
+    "deep metrics": ("metrics.json", f'{{"timeSeries": [], "x": {DEEP}}}', "nested deeper than"),
+    "huge integer in metrics": ("metrics.json", f'{{"timeSeries": [], "x": {HUGE}}}', "longer than 4,300 digits"),
     "huge started_at in the alert": ("alert.json", None, "longer than 4,300 digits"),
-    "deep alert": ("alert.json", '{"incident": %s}' % DEEP, "nested deeper than"),
+    "deep alert": ("alert.json", f'{{"incident": {DEEP}}}', "nested deeper than"),
 }
 
 
@@ -67,9 +72,9 @@ def test_replay_of_a_poison_file_is_one_line_and_exit_2(tmp_path: Path, case: st
 @pytest.mark.parametrize(
     ("text", "where"),
     [
-        ("plain text first\n" + ENTRY % HUGE + "\n", "line 2: a JSON integer longer than 4,300 digits"),
-        ("[" + ENTRY % DEEP + "]", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"),
-        (ENTRY % DEEP + "\n", f"line 1: JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+        ("plain text first\n" + entry(HUGE) + "\n", "line 2: a JSON integer longer than 4,300 digits"),
+        ("[" + entry(DEEP) + "]", f"JSON nested deeper than {MAX_JSON_DEPTH} levels"),
+        (entry(DEEP) + "\n", f"line 1: JSON nested deeper than {MAX_JSON_DEPTH} levels"),
     ],
 )
 def test_classify_of_poison_input_is_one_line_and_exit_2(tmp_path: Path, text: str, where: str) -> None:
