@@ -140,7 +140,7 @@ class CloudLoggingSource:
                 if not token:
                     break
             sample.truncated = bool(token)
-        except (gexc.GoogleAPIError, OSError, ValueError) as exc:
+        except (gexc.GoogleAPIError, OSError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             sample.error = f"Cloud Logging read failed after {sample.seen} entries ({type(exc).__name__})"
         if sample.skipped:
