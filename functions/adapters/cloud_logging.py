@@ -15,6 +15,8 @@ from typing import Any
 from functions.core.model import LogRecord
 from functions.incidents.ports import LogSample
 from functions.intake.evidence import record_from_entry
+from functions.intake.jsonbounds import MAX_INT_DIGITS, MAX_JSON_DEPTH
+from functions.intake.logpage import read_entries_page
 
 RESOURCE_TYPE = "cloud_run_revision"
 # Cloud Run gives plain-text stdout/stderr lines severity DEFAULT (a Spring "ERROR ... Application run failed"
@@ -104,23 +106,34 @@ class CloudLoggingSource:
             "pageSize": self._page_size,
         }
         records: list[LogRecord] = []
-        calls, token, error = 0, "", ""
+        calls, skipped, token, error, failed = 0, 0, "", "", False
         try:
             for _ in range(self._pages):
                 if token:
                     body["pageToken"] = token
+                # The body is read here, entry by entry when it must be: a poison entry is skipped, not fatal.
                 response = connection.api_request(
-                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s
+                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s, expect_json=False
                 )
                 calls += 1
-                records.extend(record_from_entry(raw) for raw in response.get("entries") or ())
-                token = str(response.get("nextPageToken") or "")
+                page = read_entries_page(response)
+                skipped += page.skipped
+                records.extend(record_from_entry(raw) for raw in page.entries)
+                token = page.next_page_token
                 if not token:
                     break
         except (gexc.GoogleAPIError, OSError) as exc:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             error = f"Cloud Logging read failed after {len(records)} entries ({type(exc).__name__})"
-        return LogSample(tuple(records), calls=calls, truncated=bool(token) and not error, error=error)
+            failed = True
+        if skipped:
+            note = (
+                f"{skipped} log entr{'y' if skipped == 1 else 'ies'} skipped: JSON nested deeper than "
+                f"{MAX_JSON_DEPTH} levels or holding an integer longer than {MAX_INT_DIGITS:,} digits"
+            )
+            error = f"{error}; {note}" if error else note
+        truncated = bool(token) and not failed
+        return LogSample(tuple(records), calls=calls, truncated=truncated, error=error, skipped=skipped)
 
     def newest(
         self, project: str, log_filter: str, services: Sequence[str], since: datetime, until: datetime

@@ -119,6 +119,9 @@ class LogRecord:
     latency_s: float | None = None
     insert_id: str = ""
     trace: str = ""
+    # The message was built from httpRequest (method, path, status): a request log without text.
+    # Its path is the caller's text, not the service's: it is classified by status alone.
+    request_line: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any, TextIO
 
+from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
 from functions.intake.evidence import iter_log_entries_from, record_from_entry
+from functions.intake.jsonbounds import JsonBoundsError, loads_bounded
 from functions.redaction.redact import redact
 
 PEEK_CHARS = 4096
@@ -33,25 +35,29 @@ def _inputs(stream: TextIO, name: str) -> Iterator[LogRecord]:
             yield record_from_entry(entry)
         return
     pending = ""
+    number = 0
     for chunk in rest:
         pending += chunk
         *lines, pending = pending.split("\n")
         for line in lines:
-            record = _line_record(line)
+            number += 1
+            record = _line_record(line, name, number)
             if record is not None:
                 yield record
-    record = _line_record(pending)
+    record = _line_record(pending, name, number + 1)
     if record is not None:
         yield record
 
 
-def _line_record(line: str) -> LogRecord | None:
+def _line_record(line: str, name: str, number: int) -> LogRecord | None:
     text = line.rstrip("\r")
     if not text.strip():
         return None
     if text.lstrip().startswith("{"):
         try:
-            obj = json.loads(text)
+            obj = loads_bounded(text)
+        except JsonBoundsError as exc:
+            raise EvidenceError(name, f"line {number}: {exc.problem}") from None
         except json.JSONDecodeError:
             obj = None
         if isinstance(obj, dict):

@@ -26,6 +26,7 @@ class LogSample:
     calls: int = 0
     truncated: bool = False  # more entries remained than the sample holds: counts come from metrics
     error: str = ""  # what could not be read, for a note on the card
+    skipped: int = 0  # entries beyond the JSON bounds (functions.intake.jsonbounds), left out of the sample
 
 
 @dataclass(frozen=True)

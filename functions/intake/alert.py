@@ -40,6 +40,7 @@ from functions.core.coerce import as_mapping, as_string_map, as_text, valid_text
 from functions.core.errors import AlertError, excerpt
 from functions.core.model import Alert, AlertState, ConditionKind, Severity
 from functions.intake.evidence import parse_rfc3339, plausible
+from functions.intake.jsonbounds import JsonBoundsError, loads_bounded
 
 MAX_PAYLOAD_BYTES = 1 << 20  # a notification is a few KB; refuse anything over 1 MiB
 DEFAULT_SEVERITY = Severity.ERROR
@@ -144,14 +145,14 @@ def _load(payload: object, *, what: str) -> Mapping[str, Any]:
             f"{what} is {type(payload).__name__}, expected JSON bytes, text or a mapping", reason="wrong_type"
         )
     try:
-        document = json.loads(text)
+        document = loads_bounded(text)
     except json.JSONDecodeError as exc:
         raise AlertError(
             f"{what} is not JSON: {exc.msg} at line {exc.lineno} col {exc.colno} ({len(text)} characters)",
             reason="not_json",
         ) from None
-    except RecursionError:
-        raise AlertError(f"{what} is JSON nested too deep", reason="not_json") from None
+    except JsonBoundsError as exc:
+        raise AlertError(f"{what} is not usable JSON: {exc.problem}", reason="not_json") from None
     if not isinstance(document, dict):
         raise AlertError(f"{what} is JSON {type(document).__name__}, expected an object", reason="not_object")
     return document

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from functions.core.coerce import as_int, as_mapping, as_number, as_text, valid_text
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
+from functions.intake.jsonbounds import JsonBoundsError, number_too_long, value_end
 
 DEFAULT_CHUNK_CHARS = 1 << 16
 
@@ -152,13 +153,22 @@ class _JsonStream:
         while True:
             start = self._pos
             try:
+                # Bounded before decoding: the decoder recurses, our scan does not (functions.intake.jsonbounds).
+                if value_end(self._buf, start) is None:
+                    if self._fill():
+                        continue
+                    start = self._pos  # the last _fill dropped the text before the value
                 value, end = self._decoder.raw_decode(self._buf, start)
+            except JsonBoundsError as exc:
+                raise self._error(exc.position - (start - self._pos), exc.problem) from None
             except json.JSONDecodeError as exc:
                 incomplete = exc.pos >= len(self._buf) - _TAIL_CHARS or exc.msg.startswith("Unterminated string")
                 if incomplete and self._fill():
                     continue
                 # _fill may have dropped the text before `start`: positions moved left by that much.
                 raise self._error(exc.pos - (start - self._pos), exc.msg) from None
+            except ValueError:  # the int parser's digit limit, the only other ValueError json raises
+                raise self._error(start - (start - self._pos), number_too_long().problem) from None
             # A bare number near the chunk end ("12" of "1234", "-0" of "-0.25") may go on in the next chunk.
             if self._buf[start] not in '{["' and end >= len(self._buf) - _TAIL_CHARS and self._fill():
                 continue
@@ -248,9 +258,27 @@ def _as_entries(value: Any) -> Iterator[dict[str, Any]]:
 
 
 def iter_records(path: Path | str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[LogRecord]:
-    """Stream a log export as LogRecords."""
-    for entry in iter_log_entries(path, chunk_chars=chunk_chars):
-        yield record_from_entry(entry)
+    """Stream a log export as LogRecords: the C-speed reader (functions.intake.logscan) while it can, this one after.
+
+    The fast reader stops at the first thing it cannot read exactly as this module would
+    (another layout, an odd field, malformed or poison JSON); this reader then goes on from
+    there, so results and errors never depend on which reader read an entry.
+    """
+    from functions.intake.logscan import Unsuitable, fast_records  # msgspec: loaded by replays, not at cold start
+
+    done = 0
+    try:
+        for record in fast_records(path):
+            yield record
+            done += 1
+        return
+    except Unsuitable:
+        pass
+    except OSError:
+        pass  # the reader below names the file and the problem
+    for index, entry in enumerate(iter_log_entries(path, chunk_chars=chunk_chars)):
+        if index >= done:
+            yield record_from_entry(entry)
 
 
 # --- LogEntry -> LogRecord ----------------------------------------------------------------
@@ -276,7 +304,8 @@ def record_from_entry(entry: object) -> LogRecord:
     url = as_text(http.get("requestUrl"))
 
     message = valid_text(_entry_message(entry))
-    if not message and http:
+    request_line = not message and bool(http)
+    if request_line:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
     service = (
@@ -299,6 +328,7 @@ def record_from_entry(entry: object) -> LogRecord:
         latency_s=_duration_s(http.get("latency")),
         insert_id=as_text(entry.get("insertId")),
         trace=as_text(entry.get("trace")),
+        request_line=request_line,
     )
 
 

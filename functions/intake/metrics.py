@@ -18,6 +18,7 @@ from typing import Any
 from functions.core.coerce import as_int, as_mapping, as_number, as_string_map, as_text
 from functions.core.errors import EvidenceError
 from functions.core.model import MetricCount, RequestStats
+from functions.intake.jsonbounds import JsonBoundsError, loads_bounded
 
 REQUEST_COUNT_METRIC = "run.googleapis.com/request_count"
 SITREP_METRIC_PREFIX = "logging.googleapis.com/user/sitrep/"
@@ -77,7 +78,9 @@ def load_time_series(path: Path | str) -> list[SeriesPoints]:
     name = str(path)
     try:
         with open(path, encoding="utf-8-sig") as stream:
-            document = json.load(stream)
+            document = loads_bounded(stream.read())
+    except JsonBoundsError as exc:
+        raise EvidenceError(name, exc.problem) from None
     except OSError as exc:
         raise EvidenceError(name, f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError as exc:

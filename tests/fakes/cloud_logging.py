@@ -294,8 +294,40 @@ def _project_of(entry: Mapping[str, Any]) -> str | None:
     return f"{m.group(1)}/{m.group(2)}" if m else None
 
 
+def _kept(entry: Mapping[str, Any]) -> dict[str, Any]:
+    return entry if isinstance(entry, RawEntry) else copy.deepcopy(dict(entry))
+
+
 def _google_error(status: int, code: str, message: str) -> Response:
     return Response.json(status, {"error": {"code": status, "message": message, "status": code}})
+
+
+class RawEntry(dict[str, Any]):
+    """An entry served as the JSON text given (what json.dumps cannot write, e.g. poison), filtered and
+    ordered by the fields given beside it."""
+
+    def __init__(self, fields: Mapping[str, Any], text: str) -> None:
+        super().__init__(fields)
+        self.text = text
+
+
+def _page_body(payload: dict[str, Any]) -> Response:
+    """Response.json, with each RawEntry's own text in its place."""
+    raws: dict[str, str] = {}
+    entries = payload.get("entries")
+    if entries:
+        marked: list[Any] = []
+        for entry in entries:
+            if isinstance(entry, RawEntry):
+                key = f"raw-entry-{len(raws)}"
+                raws[json.dumps(key)] = entry.text
+                entry = key
+            marked.append(entry)
+        payload = {**payload, "entries": marked}
+    body = json.dumps(payload)
+    for key, text in raws.items():
+        body = body.replace(key, text, 1)
+    return Response(status=200, body=body.encode(), headers={"Content-Type": "application/json; charset=utf-8"})
 
 
 class LoggingFake(FakeHTTPServer):
@@ -306,7 +338,7 @@ class LoggingFake(FakeHTTPServer):
 
     def __init__(self, entries: Iterable[Mapping[str, Any]] = ()) -> None:
         super().__init__()
-        self._entries: list[dict[str, Any]] = [copy.deepcopy(dict(e)) for e in entries]
+        self._entries: list[dict[str, Any]] = [_kept(e) for e in entries]
         self._ignored: list[str] = []
         self._empty_pages = 0
 
@@ -314,7 +346,7 @@ class LoggingFake(FakeHTTPServer):
     def add_entries(self, entries: Iterable[Mapping[str, Any]]) -> None:
         """Serve more entries."""
         with self._lock:
-            self._entries.extend(copy.deepcopy(dict(e)) for e in entries)
+            self._entries.extend(_kept(e) for e in entries)
 
     @property
     def entries(self) -> list[dict[str, Any]]:
@@ -406,7 +438,7 @@ class LoggingFake(FakeHTTPServer):
         payload: dict[str, Any] = {"entries": copy.deepcopy(page)} if page else {}
         if offset + page_size < len(selected):
             payload["nextPageToken"] = self._token(offset + page_size, query_key)
-        return Response.json(200, payload)
+        return _page_body(payload)
 
     @staticmethod
     def _token(offset: int, query_key: str) -> str:

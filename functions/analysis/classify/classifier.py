@@ -178,9 +178,12 @@ class Classifier:
         return self._cached.cache_info()
 
     def classify(self, record: LogRecord) -> Finding:
-        """Classify one log record (message, request status and severity all count)."""
+        """Classify one log record (message, request status and severity all count).
+
+        A bare request line is judged by its status alone: its path is whatever the caller sent.
+        """
         return self.classify_message(
-            record.message,
+            "" if record.request_line else record.message,
             http_status=record.http_status,
             service=record.service,
             revision=record.revision,

@@ -1,0 +1,162 @@
+"""Replay throughput, end to end: file → JSON card, against a naive script and the parse floor, in one run.
+
+Writes the generated incident of benchmarks/_workload.py as a `gcloud logging read --format=json`
+export (an indented JSON array) with an alert.json beside it, then times three fresh processes on it:
+
+* sitrep: `python main.py replay DIR --format json` (what a user waits for);
+* naive:  the script a user would write: `json.load` of the whole file, each message tried against
+          the first 50 signature regexes (pattern lines) of functions/signatures.yaml in turn (Python `re`), every
+          message fed to drain3's TemplateMiner, counts printed as JSON;
+* floor:  `msgspec.json.decode` of the same file, untyped, nothing else (no tool reads the file faster
+          in Python; sitrep's target is to stay within 1.5x of it).
+
+Wall time of each process (interpreter start included for all three), median of `--runs`, the three
+alternated so machine noise hits each. Ratios: naive / sitrep (target >= 5x), sitrep / floor (target
+<= 1.5x).
+
+Usage (from the repository root):
+    python benchmarks/replay_throughput.py            # 200,000 entries (~210 MB), median of 3
+    python benchmarks/replay_throughput.py --quick    # 10,000 entries, 1 run (CI smoke)
+    python benchmarks/replay_throughput.py --entries 50000 --runs 5 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.replay_memory import write_replay_dir
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_NAIVE_RATIO = 5.0
+TARGET_FLOOR_RATIO = 1.5
+NAIVE_REGEXES = 50
+
+NAIVE = """
+import json, re, sys
+import yaml
+from drain3 import TemplateMiner
+
+with open("functions/signatures.yaml", encoding="utf-8") as handle:
+    signatures = [s for s in yaml.safe_load(handle) if s.get("pattern")]
+lines = [(s["id"], line) for s in signatures for line in s["pattern"].splitlines() if line.strip()]
+rules = [(name, re.compile(line)) for name, line in lines[:NAIVE_REGEXES]]
+with open(sys.argv[1], encoding="utf-8") as handle:
+    entries = json.load(handle)
+miner = TemplateMiner()
+counts = {}
+for entry in entries:
+    payload = entry.get("jsonPayload") or {}
+    http = entry.get("httpRequest") or {}
+    message = entry.get("textPayload") or payload.get("message") or (
+        f"{http.get('requestMethod', '')} {http.get('requestUrl', '')} {http.get('status', '')}")
+    found = "unknown"
+    for name, rule in rules:
+        if rule.search(message):
+            found = name
+            break
+    counts[found] = counts.get(found, 0) + 1
+    miner.add_log_message(message)
+print(json.dumps({"entries": len(entries), "clusters": len(miner.drain.clusters), "counts": counts}))
+""".replace("NAIVE_REGEXES", str(NAIVE_REGEXES))
+
+FLOOR = """
+import sys, msgspec
+with open(sys.argv[1], "rb") as handle:
+    print(len(msgspec.json.decode(handle.read())))
+"""
+
+
+def timed(argv: Sequence[str], out_path: Path) -> float:
+    """Wall seconds of one child process; stdout to `out_path`; exits on failure."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    for name in ("SLACK_BOT_TOKEN", "GITHUB_TOKEN", "SLACK_CHANNEL", "GITHUB_REPOSITORY"):
+        env.pop(name, None)  # a replay with delivery settings would post; this one only prints
+    with open(out_path, "wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.run(list(argv), cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE, check=False)
+        seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        sys.stderr.write(proc.stderr.decode("utf-8", "replace")[-2000:])
+        raise SystemExit(f"{argv[1:3]} exited with {proc.returncode}")
+    return seconds
+
+
+def run(n: int, runs: int, workdir: Path) -> dict[str, Any]:
+    replay_dir = workdir / "replay"
+    replay_dir.mkdir()
+    size = write_replay_dir(replay_dir, n)
+    logs = str(replay_dir / "logs.json")
+    python = sys.executable
+    commands = {
+        "sitrep": [python, "main.py", "replay", str(replay_dir), "--format", "json"],
+        "naive": [python, "-c", NAIVE, logs],
+        "floor": [python, "-c", FLOOR, logs],
+    }
+    samples: dict[str, list[float]] = {name: [] for name in commands}
+    for _ in range(runs):
+        for name, argv in commands.items():
+            samples[name].append(timed(argv, workdir / f"{name}.out"))
+    card = json.loads((workdir / "sitrep.out").read_text(encoding="utf-8"))
+    naive = json.loads((workdir / "naive.out").read_text(encoding="utf-8"))
+    result: dict[str, Any] = {
+        "entries": n,
+        "runs": runs,
+        "export_mb": round(size / 2**20, 1),
+        "sitrep_records": card["evidence"]["records_analysed"],
+        "naive_entries": naive["entries"],
+        "floor_entries": int((workdir / "floor.out").read_text().strip()),
+    }
+    for name, values in samples.items():
+        result[f"{name}_seconds"] = round(statistics.median(values), 2)
+        result[f"{name}_all_seconds"] = [round(v, 2) for v in values]
+    result["naive_over_sitrep"] = round(result["naive_seconds"] / result["sitrep_seconds"], 2)
+    result["sitrep_over_floor"] = round(result["sitrep_seconds"] / result["floor_seconds"], 2)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--entries", type=int, default=200_000, help="entries in the generated export")
+    parser.add_argument("--runs", type=int, default=3, help="runs of each process (medians reported)")
+    parser.add_argument("--tmp", type=Path, default=None, help="directory for the export (default: system temp)")
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+    parser.add_argument("--quick", action="store_true", help="a small run that only checks the benchmark works (CI)")
+    args = parser.parse_args(argv)
+    n, runs = (10_000, 1) if args.quick else (args.entries, args.runs)
+    workdir = Path(tempfile.mkdtemp(prefix="sitrep-throughput-bench-", dir=args.tmp))
+    try:
+        result = run(n, runs, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    if args.json:
+        print(json.dumps(result, indent=2, sort_keys=True))
+        return 0
+    print(
+        f"replay of a {result['entries']:,}-entry export ({result['export_mb']:,} MB), file -> JSON card, "
+        f"median of {result['runs']} run(s), wall seconds per process"
+    )
+    for name in ("sitrep", "naive", "floor"):
+        each = " ".join(f"{v:.2f}" for v in result[f"{name}_all_seconds"])
+        print(f"{name:<8} {result[f'{name}_seconds']:>8.2f}   ({each})")
+    naive_met = "met" if result["naive_over_sitrep"] >= TARGET_NAIVE_RATIO else "NOT met"
+    floor_met = "met" if result["sitrep_over_floor"] <= TARGET_FLOOR_RATIO else "NOT met"
+    print(f"naive / sitrep: {result['naive_over_sitrep']:.2f}x (target >= {TARGET_NAIVE_RATIO:.0f}x: {naive_met})")
+    print(f"sitrep / floor: {result['sitrep_over_floor']:.2f}x (target <= {TARGET_FLOOR_RATIO}x: {floor_met})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
