@@ -29,6 +29,7 @@ from functions.card.redact import redact
 from functions.core.contracts import failure_fields
 from functions.core.errors import AlertError, ConfigError, DeliveryError, InputError, SitrepError, excerpt
 from functions.intake.alert import decode_cloudevent_data, parse_alert
+from functions.render.inert import Mrkdwn
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 
 RETRY_UNEXPECTED_FOR = timedelta(minutes=10)
@@ -295,7 +296,7 @@ def handle_action_message(action: ActionRequest, *, event_id: str = "", now: dat
                         extra=failure_fields(**fields, surface=exc.surface, error=str(exc)))
             raise
         _fail("permanent failure: action acknowledged", surface=exc.surface, error=str(exc), **fields)
-        send_reply(action, Reply(f"sitrep could not complete that: {exc}"))
+        send_reply(action, Reply(Mrkdwn("sitrep could not complete that: {}").format(exc)))
         return "permanent_error"
     except SitrepError as exc:
         _fail("failure: action acknowledged", error=excerpt(exc, 300), **fields)

@@ -20,6 +20,8 @@ from functions.core.model import Card, IncidentStatus
 from functions.incidents.lifecycle import LedgerEntry, SurfaceState, entry_to_json
 from functions.incidents.markers import compose_body, report_budget
 from functions.incidents.ports import ChatSurface, IssueTracker
+from functions.render.inert import Markdown, PlainTitle
+from functions.render.slack import SlackMessage
 
 ISSUE_LABELS = ("sitrep", "incident")
 SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack is searched for its card
@@ -29,11 +31,11 @@ SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack 
 class Renderers:
     """The card's renderings per surface, injected so the service stays independent of their details."""
 
-    slack: Callable[..., dict[str, Any]]  # (card, *, interactive, acknowledged_by, silenced_until) -> message
-    markdown: Callable[..., str]  # (card, *, max_chars) -> the issue's Markdown report
-    thread: Callable[[Card, Sequence[Change]], str]  # the Slack thread reply on an update (mrkdwn)
-    comment: Callable[[Card, Sequence[Change]], str]  # the tracking issue's comment on an update (Markdown)
-    title: Callable[[Card], str]  # the tracking issue's title
+    slack: Callable[..., SlackMessage]  # (card, *, interactive, acknowledged_by, silenced_until) -> message
+    markdown: Callable[..., Markdown]  # (card, *, max_chars) -> the issue's Markdown report
+    thread: Callable[[Card, Sequence[Change]], SlackMessage]  # the Slack thread reply on an update
+    comment: Callable[[Card, Sequence[Change]], Markdown]  # the tracking issue's comment on an update
+    title: Callable[[Card], PlainTitle]  # the tracking issue's title
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,7 @@ class SurfaceDelivery:
                 errors.append(exc)
         return DeliveryReport(entry, surfaces, tuple(errors))
 
-    def _slack_message(self, entry: LedgerEntry, card: Card) -> dict[str, Any]:
+    def _slack_message(self, entry: LedgerEntry, card: Card) -> SlackMessage:
         return self._render.slack(
             card,
             interactive=self._interactive,
@@ -154,7 +156,7 @@ class SurfaceDelivery:
             self._close(tracker, number)
         return entry, result
 
-    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
+    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> Markdown:
         """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
         report = self._render.markdown(card, max_chars=report_budget(key, ledger))
         return compose_body(report, key, ledger)
