@@ -135,13 +135,17 @@ class Mrkdwn(_Inert):
 
 
 class SlackPlain(_Inert):
-    """Slack plain_text: Slack parses nothing in it but `:emoji:` names, so one visible line is enough."""
+    """Slack plain_text: one visible line in which no `<…>` control sequence can even be written.
+
+    Slack documents no markup in plain_text (only `:emoji:` names), but whether it decodes entities
+    there is not documented either; `<` and `>` become the look-alikes ‹ and ›, which need neither.
+    """
 
     __slots__ = ()
 
     @classmethod
     def _escape(cls, text: str) -> str:
-        return one_line(text)
+        return one_line(text).replace("<", "‹").replace(">", "›")
 
 
 # ---------------------------------------------------------------- GitHub

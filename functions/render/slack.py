@@ -34,7 +34,7 @@ from slack_sdk.models.blocks import (
 
 from functions.card.changes import Change
 from functions.core.model import Card, Health, IncidentStatus, RootCause, Severity
-from functions.render.inert import ELLIPSIS, Mrkdwn, SlackPlain, mrkdwn, one_line
+from functions.render.inert import ELLIPSIS, Mrkdwn, SlackPlain, mrkdwn, one_line, slack_plain
 from functions.render.text import (
     HEALTH_EMOJI,
     and_more,
@@ -211,7 +211,7 @@ def _bounded(head: str, lines: Sequence[str], budget: int, noun: str, max_lines:
 
 def _header_text(card: Card) -> SlackPlain:
     """Emoji and status word first (the card's own "[TAG]" prefix dropped), then the headline, cut to 150."""
-    headline = one_line(card.headline)
+    headline: str = slack_plain(card.headline)
     if headline.startswith("[") and "]" in headline:
         headline = headline.split("]", 1)[1].strip()
     if card.status is IncidentStatus.RESOLVED:
