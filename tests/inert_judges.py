@@ -54,9 +54,12 @@ def _text_objects(value: Any) -> Iterator[dict[str, Any]]:
             yield from _text_objects(item)
 
 
-def slack_live(payload: Any, our_urls: Iterable[str] = ()) -> list[str]:
-    """What Slack would act on in `payload` (a message, reply or block list) besides links to `our_urls`."""
-    allowed = tuple("<" + url.replace("&", "&amp;") + "|" for url in our_urls)
+def slack_live(payload: Any, our_urls: Iterable[str] = (), *, our_prefixes: Iterable[str] = ()) -> list[str]:
+    """What Slack would act on in `payload` (a message, reply or block list) besides links to `our_urls`
+    (or to URLs starting with one of `our_prefixes`)."""
+    allowed = tuple("<" + url.replace("&", "&amp;") + "|" for url in our_urls) + tuple(
+        "<" + prefix for prefix in our_prefixes
+    )
     found = []
     for text in strings_in(payload):
         # Stricter than `<!`, `<@`, `<#`, `<http`: any `<` that does not open one of our links.
@@ -86,13 +89,15 @@ def _flat(tokens: Iterable[Token]) -> Iterator[Token]:
             yield from _flat(token.children)
 
 
-def github_live(markdown: str, our_urls: Iterable[str] = ()) -> list[str]:
-    """Links, images, HTML, mentions and references GitHub would render from `markdown`, besides ours."""
-    allowed = set(our_urls)
+def github_live(markdown: str, our_urls: Iterable[str] = (), *, our_prefixes: Iterable[str] = ()) -> list[str]:
+    """Links, images, HTML, mentions and references GitHub would render from `markdown`, besides links to
+    `our_urls` (or to URLs starting with one of `our_prefixes`)."""
+    allowed, prefixes = set(our_urls), tuple(our_prefixes)
     found = []
     tokens = _MD.parse(markdown)
     for token in _flat(tokens):
-        if token.type == "link_open" and token.attrGet("href") not in allowed:
+        href = str(token.attrGet("href") or "")
+        if token.type == "link_open" and href not in allowed and not (prefixes and href.startswith(prefixes)):
             found.append(f"link {token.attrGet('href')}")
         elif token.type == "image":
             found.append(f"image {token.attrGet('src')}")
