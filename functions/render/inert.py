@@ -154,7 +154,9 @@ class SlackPlain(_Inert):
 # Words GitHub could turn into a link, a mention or a cross-reference: URLs of any scheme and `www.`
 # hosts (GFM's extended autolinks), anything with an `@` (@user, @org/team, emails, owner/repo@sha),
 # anything with a `#` (#123, owner/repo#1), GH-123, and `mailto:` / `xmpp:` (GFM protocol autolinks).
-_HAZARD_WORD = re.compile(r"\S*(?:://|@|#|(?<![^\W_])www\.|\bgh-\d|\b(?:mailto|xmpp):)\S*", re.IGNORECASE)
+# Matched within one whitespace-separated word at a time, so the cost stays linear in the text's length.
+_HAZARD = re.compile(r"://|@|#|(?<![^\W_])www\.|\bgh-\d|\b(?:mailto|xmpp):", re.IGNORECASE)
+_SPACES = re.compile(r"(\s+)")
 # Characters CommonMark or GFM give a meaning inside a line: code, emphasis, links and images, tables,
 # strikethrough, hard breaks, backslash escapes. `<`, `>` and `&` become entities (HTML, autolinks,
 # entity references).
@@ -188,7 +190,7 @@ class Markdown(_Inert):
     """GitHub Flavored Markdown; `Markdown.escape` shows one line of log text as inert inline text.
 
     Two techniques, each chosen because it does not depend on knowing GitHub's every rule:
-    - a word that GitHub could turn into a link, mention or reference (see `_HAZARD_WORD`) becomes a
+    - a word that GitHub could turn into a link, mention or reference (see `_HAZARD`) becomes a
       code span, where neither the Markdown parser nor GitHub's filters look (an HTML entity such as
       `&#64;` would not do: it is decoded before GitHub's mention filter runs on the text);
     - every other character with an inline meaning is backslash-escaped, <, > and & become entities
@@ -201,15 +203,13 @@ class Markdown(_Inert):
 
     @classmethod
     def _escape(cls, text: str) -> str:
-        line = one_line(text)
         out: list[str] = []
-        at = 0
-        for match in _HAZARD_WORD.finditer(line):
-            out.append(_md_prose(line[at : match.start()]))
-            for i, piece in enumerate(match.group(0).split("|")):  # a `|` must stay escaped for tables
+        for word in _SPACES.split(one_line(text)):
+            if not _HAZARD.search(word):
+                out.append(_md_prose(word))
+                continue
+            for i, piece in enumerate(word.split("|")):  # a `|` must stay escaped for tables
                 out.append(("\\|" if i else "") + md_code_span(piece))
-            at = match.end()
-        out.append(_md_prose(line[at:]))
         joined = "".join(out)
         return _LIST_NUMBER.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", joined))
 
