@@ -20,6 +20,8 @@ from slack_sdk import WebClient
 from functions.adapters.slack_chat import EVENT_TYPE, SlackChat
 from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
 from functions.core.secret import Secret
+from functions.render.inert import Mrkdwn
+from functions.render.slack import message_of
 from tests.fakes.slack import BOT_TOKEN, CHANNEL, SlackFake
 
 SINCE = datetime(2023, 1, 1, tzinfo=UTC)  # the fake's ts values start at 1_700_000_000 (2023-11-14)
@@ -80,7 +82,7 @@ def test_update_replaces_the_card_in_place_and_reply_goes_to_its_thread(slack_se
     resolved = {"text": "RESOLVED", "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "done"}}]}
 
     surface.update(ref, resolved, {**META, "status": "resolved"})
-    surface.reply(ref, "Resolved: every alert of the incident has closed")
+    surface.reply(ref, message_of(Mrkdwn("Resolved: every alert of the incident has closed")))
 
     ts = ref.split(":")[1]
     card = slack_server.message(CHANNEL, ts)
@@ -106,7 +108,7 @@ def test_find_returns_the_newest_card_of_that_key_and_generation(slack_server: S
     newest = surface.post(CARD, META)
     surface.post(CARD, {**META, "generation": 2})
     surface.post(CARD, {**META, "key": "other/prod"})
-    surface.reply(newest, "a thread reply has no metadata")
+    surface.reply(newest, message_of(Mrkdwn("a thread reply has no metadata")))
 
     assert surface.find("shop-prod/prod", 1, SINCE) == (newest, META)
     assert surface.find("shop-prod/prod", 2, SINCE) is not None

@@ -18,6 +18,7 @@ from functions.incidents.postmortem import build_postmortem
 from functions.render.owners import render_owners_markdown, render_owners_slack
 from functions.render.postmortem import render_postmortem_markdown, render_postmortem_slack
 from tests.cardfactory import staging_card
+from tests.inert_judges import github_live, slack_live
 
 T0 = datetime(2025, 9, 15, 22, 1, tzinfo=UTC)
 HOSTILE = "<!channel> @here [click](https://evil.example) `x` | #12 *bold*"
@@ -64,12 +65,13 @@ def test_nothing_from_alerts_or_people_becomes_markup_in_the_draft() -> None:
     card = replace(card, root_causes=(hostile_root,))
     pm = build_postmortem(resolved_entry(), card)
     markdown = render_postmortem_markdown(pm)
-    assert "<!channel>" not in markdown and "@here" not in markdown and "#12" not in markdown
-    assert "[click](" not in markdown and "\\[click\\](https://evil.example)" in markdown  # text, not a link
+    assert github_live(markdown) == []  # judged by a CommonMark + GFM parser: no mention, reference, link or tag
+    assert "evil.example" in markdown  # the text is there, inert
     slack = render_postmortem_slack(pm)
-    assert "<!channel>" not in slack and "<https://evil" not in slack
-    assert len(slack.splitlines()) == 3
-    assert slack.splitlines()[2] == "📝 <https://github.com/acme/shop/issues/7|postmortem draft> in the tracking issue"
+    issue_url = "https://github.com/acme/shop/issues/7"
+    assert slack_live(slack, [issue_url]) == []
+    assert len(slack["text"].splitlines()) == 3
+    assert slack["text"].splitlines()[2] == f"📝 <{issue_url}|postmortem draft> in the tracking issue"
 
 
 OWNERS = {"backend": {"slack": ["S0OWNERS01", "U0ALICE001"], "github": ["@alice", "acme/sre"]},
@@ -87,8 +89,8 @@ def test_each_owner_is_due_once_whatever_services_they_own() -> None:
 
 def test_mentions_are_built_from_configuration_and_service_names_stay_text() -> None:
     due = (("<!here>", ("S0OWNERS01", "U0ALICE001")),)
-    assert render_owners_slack(due) == "📣 Owners: <!subteam^S0OWNERS01> <@U0ALICE001> (&lt;!here&gt;)"
-    assert render_owners_markdown((("@svc", ("acme/sre",)),)).startswith("📣 Owners: @acme/sre (@\u2060svc)")
+    assert render_owners_slack(due)["text"] == "📣 Owners: <!subteam^S0OWNERS01> <@U0ALICE001> (&lt;!here&gt;)"
+    assert render_owners_markdown((("@svc", ("acme/sre",)),)).startswith("📣 Owners: @acme/sre (`@svc`)")
 
 
 @pytest.mark.parametrize(

@@ -110,7 +110,7 @@ GOLDENS: dict[str, Callable[[], str]] = {
     "staging_resolved.slack.json": lambda: _json(render_slack(staging_card(resolved=True), interactive=True)),
     "staging_thread_update.mrkdwn": lambda: render_slack_thread_update(
         staging_card_later(), _changes(staging_card(), staging_card_later())
-    ) + "\n",
+    )["text"] + "\n",
     "staging.json": lambda: _json(render_json(staging_incident(), staging_card(), redact=fake_redact)),
 }
 
@@ -278,14 +278,17 @@ def test_slack_huge_card_carries_no_raw_mentions() -> None:
 
 
 def test_slack_thread_update_says_what_changed_and_is_escaped() -> None:
-    reply = render_slack_thread_update(staging_card_later(), _changes(staging_card(), staging_card_later()))
+    reply = render_slack_thread_update(staging_card_later(), _changes(staging_card(), staging_card_later()))["text"]
     assert "*auth:* FAILING → HEALTHY" in reply
     assert "*No longer seen:*" in reply
     assert "*New recurring message:* 1" in reply
-    assert render_slack_thread_update(staging_card(resolved=True), ()).startswith("✅ *Resolved*")
-    assert "No material change" in render_slack_thread_update(staging_card(), ())
+    assert render_slack_thread_update(staging_card(resolved=True), ())["text"].startswith("✅ *Resolved*")
+    assert "No material change" in render_slack_thread_update(staging_card(), ())["text"]
     hostile = (Change("<!channel>", "<https://evil.example|click> & <@U1>"),)
-    reply = render_slack_thread_update(staging_card(), hostile)
+    message = render_slack_thread_update(staging_card(), hostile)
+    assert message["blocks"] == [{"type": "section", "text": {"type": "mrkdwn", "text": message["text"],
+                                                              "verbatim": True}}]
+    reply = json.dumps(message)
     assert "<!channel>" not in reply and "<https://" not in reply and "<@U1>" not in reply
 
 
@@ -351,10 +354,11 @@ def test_markdown_code_fences_all_close(card: Card) -> None:
         ("a|b", "a\\|b"),
         ("line one\nline two", "line one line two"),
         ("<script>x</script>", "&lt;script&gt;x&lt;/script&gt;"),
-        ("ping @here", "ping @\u2060here"),
-        ("see #12", "see #\u206012"),
+        ("ping @here", "ping `@here`"),
+        ("see #12", "see `#12`"),
         ("__init__.py", "\\_\\_init\\_\\_.py"),
-        ("# not a heading", "\\# not a heading"),
+        ("# not a heading", "# not a heading".replace("#", "`#`", 1)),
+        ("- not a list", "\\- not a list"),
         ("1. not a list", "1\\. not a list"),
     ],
 )

@@ -542,7 +542,12 @@ def test_status_of_an_unknown_service_lists_the_known_ones(sitrep: Sitrep) -> No
 def test_help_is_answered_with_the_usage(sitrep: Sitrep) -> None:
     answer, _ = sitrep.command("help")
     assert answer.status == 200
-    assert answer.json() == {"response_type": "ephemeral", "replace_original": False, "text": USAGE}
+    assert answer.json() == {
+        "response_type": "ephemeral",
+        "replace_original": False,
+        "text": USAGE,
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": USAGE, "verbatim": True}}],
+    }
 
 
 def test_a_slow_status_without_a_topic_answers_now_and_follows_up_on_the_response_url(sitrep: Sitrep) -> None:

@@ -27,6 +27,9 @@ Error mapping (every failure is a `functions.core.errors.DeliveryError` with sur
     connection refused / reset, timeout                       TransientDeliveryError   None
     HTTP 401, other 403, 404, 410, 422, other 4xx             PermanentDeliveryError   -
 
+Titles are `PlainTitle` and bodies and comments `Markdown` (functions.render.inert): the renderers
+escaped every piece of log text in them, and this adapter sends them as they are (only cut to fit).
+
 Messages carry the operation, the HTTP status and GitHub's message (with its validation errors),
 never the token: PyGithub sends it only in the Authorization header and masks it in its log.
 """
@@ -55,6 +58,7 @@ from functions.incidents.markers import (
     truncate_markdown,
 )
 from functions.incidents.ports import TrackedIssue
+from functions.render.inert import Markdown, PlainTitle
 
 if TYPE_CHECKING:
     from github import Github
@@ -166,7 +170,9 @@ class GitHubIssues:
                     best = issue
             return best
 
-    def create(self, title: str, body: str, labels: Sequence[str], *, assignees: Sequence[str] = ()) -> TrackedIssue:
+    def create(
+        self, title: PlainTitle, body: Markdown, labels: Sequence[str], *, assignees: Sequence[str] = ()
+    ) -> TrackedIssue:
         """Open an issue labelled "sitrep" plus `labels`, creating missing repository labels first."""
         names = list(dict.fromkeys([SITREP_LABEL, *labels]))
         with self._guard("create issue"):
@@ -182,7 +188,7 @@ class GitHubIssues:
             return [tracked_issue(raw) for raw in self._list("open", since=None)
                     if parse_markers(str(raw.get("body") or ""))[0] is not None]
 
-    def edit(self, number: int, *, body: str | None = None, title: str | None = None) -> None:
+    def edit(self, number: int, *, body: Markdown | None = None, title: PlainTitle | None = None) -> None:
         """Replace the body and/or title; nothing to change is no request."""
         changes: dict[str, Any] = {}
         if body is not None:
@@ -194,7 +200,7 @@ class GitHubIssues:
         with self._guard(f"edit issue #{number}"):
             self._repository().get_issue(number).edit(**changes)
 
-    def comment(self, number: int, body: str) -> None:
+    def comment(self, number: int, body: Markdown) -> None:
         """Comment on the issue (a body over GitHub's limit is truncated visibly)."""
         with self._guard(f"comment on issue #{number}"):
             self._repository().get_issue(number).create_comment(truncate_markdown(body, MAX_BODY_CHARS))

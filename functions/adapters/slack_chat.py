@@ -25,6 +25,10 @@ Error mapping (every failure is a `functions.core.errors.DeliveryError` with sur
       cant_update_message, edit_window_closed, ...
     other HTTP 4xx                                        PermanentDeliveryError        -
 
+What is sent is a `SlackMessage` (functions.render.slack): its text is `Mrkdwn`, escaped by the renderer,
+and its mrkdwn text objects are verbatim. Posts and updates also say `parse: none` and `link_names: false`
+(Slack's defaults, made explicit): Slack turns nothing in them into a mention or a link by itself.
+
 Messages name the method and Slack's error code (with Slack's explanation for invalid_blocks),
 never the token: the token only travels in the Authorization header, which slack_sdk redacts
 from its debug log.
@@ -43,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from functions.core.errors import PermanentDeliveryError, TransientDeliveryError, excerpt
 from functions.core.secret import Secret
+from functions.render.slack import SlackMessage
 
 if TYPE_CHECKING:
     from slack_sdk import WebClient
@@ -114,7 +119,7 @@ class SlackChat:
 
     # --- ChatSurface -------------------------------------------------------------------
 
-    def post(self, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> str:
+    def post(self, message: SlackMessage, metadata: Mapping[str, Any]) -> str:
         """Post the card to the channel; returns "CHANNEL:TS"."""
         response = self._call(
             "chat.postMessage",
@@ -124,11 +129,13 @@ class SlackChat:
                 blocks=message.get("blocks"),
                 metadata=_metadata(metadata),
                 unfurl_links=False,
+                parse="none",
+                link_names=False,
             ),
         )
         return f"{response.get('channel') or self.channel}:{response['ts']}"
 
-    def update(self, ref: str, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    def update(self, ref: str, message: SlackMessage, metadata: Mapping[str, Any]) -> None:
         """Replace the card in place: text, blocks (none in `message` removes the old ones) and metadata."""
         channel, ts = parse_ref(ref)
         self._call(
@@ -139,13 +146,26 @@ class SlackChat:
                 text=str(message.get("text", "")),
                 blocks=message.get("blocks") or [],  # omitted would keep the old blocks
                 metadata=_metadata(metadata),
+                parse="none",
+                link_names=False,
             ),
         )
 
-    def reply(self, ref: str, text: str) -> None:
+    def reply(self, ref: str, message: SlackMessage) -> None:
         """Add a thread reply under the card (not broadcast to the channel)."""
         channel, ts = parse_ref(ref)
-        self._call("chat.postMessage", lambda c: c.chat_postMessage(channel=channel, thread_ts=ts, text=text))
+        self._call(
+            "chat.postMessage",
+            lambda c: c.chat_postMessage(
+                channel=channel,
+                thread_ts=ts,
+                text=str(message.get("text", "")),
+                blocks=message.get("blocks"),
+                unfurl_links=False,
+                parse="none",
+                link_names=False,
+            ),
+        )
 
     def find(self, key: str, generation: int, oldest: datetime) -> tuple[str, dict[str, Any]] | None:
         """The newest card since `oldest` whose metadata names (key, generation), reading at most 3 pages."""

@@ -30,6 +30,7 @@ from functions.core.errors import AlertError, ConfigError, DeliveryError, InputE
 from functions.incidents.tick import is_tick_message
 from functions.intake.alert import decode_cloudevent_data, parse_alert
 from functions.redaction.redact import redact
+from functions.render.inert import Mrkdwn
 from functions.slack_app.actions import ActionError, ActionKind, ActionRequest, Reply, action_from_message
 
 if TYPE_CHECKING:
@@ -351,7 +352,7 @@ def handle_action_message(action: ActionRequest, *, event_id: str = "", now: dat
                         extra=failure_fields(**fields, surface=exc.surface, error=str(exc)))
             raise
         _fail("permanent failure: action acknowledged", surface=exc.surface, error=str(exc), **fields)
-        send_reply(action, Reply(f"sitrep could not complete that: {exc}"))
+        send_reply(action, Reply(Mrkdwn("sitrep could not complete that: {}").format(exc)))
         return "permanent_error"
     except SitrepError as exc:
         _fail("failure: action acknowledged", error=excerpt(exc, 300), **fields)

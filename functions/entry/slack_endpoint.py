@@ -35,6 +35,7 @@ from urllib.parse import parse_qs
 
 from functions.core.contracts import failure_fields
 from functions.core.errors import ConfigError, DeliveryError, SitrepError, excerpt
+from functions.render.inert import Mrkdwn
 from functions.slack_app.actions import (
     ActionKind,
     ActionRequest,
@@ -171,7 +172,7 @@ def handle_slack_request(
             answer = "neither an interaction payload nor a slash command", 400, dict(TEXT)
     except Exception:  # an answer Slack can show beats a 500 it shows as "failed with operation_timeout"
         log.exception("unexpected error answering Slack", extra=failure_fields())
-        answer = _json(Reply("sitrep hit an unexpected error; nothing was changed. Try again in a minute."))
+        answer = _json(Reply(Mrkdwn("sitrep hit an unexpected error; nothing was changed. Try again in a minute.")))
     log.info("Slack request answered", extra={"status": answer[1],
                                               "elapsed_ms": round((time.perf_counter() - started) * 1000, 1)})
     return answer
@@ -200,7 +201,7 @@ def _interaction(raw: str, now: datetime, rt: Runtime) -> Answer:
         except DeliveryError as exc:
             log.error("could not hand the action to Pub/Sub", extra=failure_fields(**fields, error=str(exc)))
             _reply_later(rt, action.response_url,
-                         Reply("sitrep could not take that action right now (Pub/Sub unavailable); try again."))
+                         Reply(Mrkdwn("sitrep could not take that action right now (Pub/Sub unavailable); try again.")))
             return "", 200, dict(TEXT)
         log.info("action handed to the alert topic", extra={**fields, "message_id": message_id})
         return "", 200, dict(TEXT)
@@ -210,10 +211,10 @@ def _interaction(raw: str, now: datetime, rt: Runtime) -> Answer:
         reply = run_action(action, now)
     except DeliveryError as exc:
         log.warning("action failed", extra={**fields, "surface": exc.surface, "error": str(exc)})
-        reply = Reply(f"sitrep could not complete that ({excerpt(exc, 200)}); try again.")
+        reply = Reply(Mrkdwn("sitrep could not complete that ({}); try again.").format(excerpt(exc, 200)))
     except SitrepError as exc:
         log.error("action failed", extra=failure_fields(**fields, error=str(exc)))
-        reply = Reply(f"sitrep could not complete that: {excerpt(exc, 200)}")
+        reply = Reply(Mrkdwn("sitrep could not complete that: {}").format(excerpt(exc, 200)))
     send_reply(action, reply)
     log.info("action done inline", extra=fields)
     return "", 200, dict(TEXT)
@@ -245,27 +246,27 @@ def _command(form: Mapping[str, str], now: datetime, rt: Runtime) -> Answer:
     except FutureTimeout:
         pass
     except SitrepError as exc:
-        return _json(Reply(f"sitrep could not read service health: {excerpt(exc, 200)}"))
+        return _json(Reply(Mrkdwn("sitrep could not read service health: {}").format(excerpt(exc, 200))))
     publisher = rt.publisher()
     if publisher is not None:
         try:
             publisher.publish(action_message(action), sitrep="action", kind=action.kind.value)
         except DeliveryError as exc:
             log.error("could not hand /sitrep status to Pub/Sub", extra=failure_fields(error=str(exc)))
-            return _json(Reply("Reading service health is taking long and sitrep could not hand it over; "
-                               "try again in a minute."))
+            return _json(Reply(Mrkdwn("Reading service health is taking long and sitrep could not hand it over; "
+                                      "try again in a minute.")))
         log.info("/sitrep status handed to the alert topic", extra={"service": action.service})
     else:
         # Local use: nothing throttles this process, so the running computation answers when it is done.
         future.add_done_callback(lambda done: _finish_later(rt, action, done))
-    return _json(Reply("⏳ Reading service health from Cloud Monitoring; the answer follows here shortly."))
+    return _json(Reply(Mrkdwn("⏳ Reading service health from Cloud Monitoring; the answer follows here shortly.")))
 
 
 def _finish_later(rt: Runtime, action: ActionRequest, done: Future[Reply]) -> None:
     try:
         reply = done.result()
     except Exception as exc:
-        reply = Reply(f"sitrep could not read service health: {excerpt(exc, 200)}")
+        reply = Reply(Mrkdwn("sitrep could not read service health: {}").format(excerpt(exc, 200)))
     _reply_later(rt, action.response_url, reply)
 
 

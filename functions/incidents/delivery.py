@@ -23,6 +23,8 @@ from functions.incidents.markers import compose_body, report_budget
 from functions.incidents.owners import OwnerMap, due_owners, notified_marks
 from functions.incidents.ports import ChatSurface, IssueTracker
 from functions.incidents.postmortem import build_postmortem
+from functions.render.inert import Markdown, PlainTitle
+from functions.render.slack import SlackMessage
 
 ISSUE_LABELS = ("sitrep", "incident")
 SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack is searched for its card
@@ -32,17 +34,17 @@ SLACK_LOOKBACK = timedelta(hours=6)  # how far before the incident opened Slack 
 class Renderers:
     """The card's renderings per surface, injected so the service stays independent of their details."""
 
-    slack: Callable[..., dict[str, Any]]  # (card, *, interactive, acknowledged_by, silenced_until) -> message
-    markdown: Callable[..., str]  # (card, *, max_chars) -> the issue's Markdown report
-    thread: Callable[[Card, Sequence[Change]], str]  # the Slack thread reply on an update (mrkdwn)
-    comment: Callable[[Card, Sequence[Change]], str]  # the tracking issue's comment on an update (Markdown)
-    title: Callable[[Card], str]  # the tracking issue's title
+    slack: Callable[..., SlackMessage]  # (card, *, interactive, acknowledged_by, silenced_until) -> message
+    markdown: Callable[..., Markdown]  # (card, *, max_chars) -> the issue's Markdown report
+    thread: Callable[[Card, Sequence[Change]], SlackMessage]  # the Slack thread reply on an update
+    comment: Callable[[Card, Sequence[Change]], Markdown]  # the tracking issue's comment on an update
+    title: Callable[[Card], PlainTitle]  # the tracking issue's title
     # On resolve: the postmortem draft (the issue's final comment) and its Slack thread summary.
-    postmortem: Callable[[Postmortem], str] | None = None
-    postmortem_summary: Callable[[Postmortem], str] | None = None
+    postmortem: Callable[[Postmortem], Markdown] | None = None
+    postmortem_summary: Callable[[Postmortem], SlackMessage] | None = None
     # The owners' mentions, (service, handles) pairs from configuration, per surface.
-    owners_slack: Callable[[Sequence[tuple[str, Sequence[str]]]], str] | None = None
-    owners_markdown: Callable[[Sequence[tuple[str, Sequence[str]]]], str] | None = None
+    owners_slack: Callable[[Sequence[tuple[str, Sequence[str]]]], SlackMessage] | None = None
+    owners_markdown: Callable[[Sequence[tuple[str, Sequence[str]]]], Markdown] | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ class SurfaceDelivery:
                 errors.append(exc)
         return DeliveryReport(entry, surfaces, tuple(errors))
 
-    def _slack_message(self, entry: LedgerEntry, card: Card) -> dict[str, Any]:
+    def _slack_message(self, entry: LedgerEntry, card: Card) -> SlackMessage:
         return self._render.slack(
             card,
             interactive=self._interactive,
@@ -204,7 +206,7 @@ class SurfaceDelivery:
             tracker.comment(number, self._render.owners_markdown(due))
         return entry
 
-    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> str:
+    def _issue_body(self, card: Card, key: str, ledger: dict[str, Any]) -> Markdown:
         """The report rendered to the room the ledger markers leave, so its own "… and N more" do the cutting."""
         report = self._render.markdown(card, max_chars=report_budget(key, ledger))
         return compose_body(report, key, ledger)

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from typing import Any, Final
 from urllib.parse import quote, unquote
 
+from functions.render.inert import Markdown
+
 # Body, comment: 422 "body is too long (maximum is 65536 characters)" (wire-formats §6).
 MAX_BODY_CHARS: Final = 65_536
 TRUNCATION_BACKTRACK_CHARS: Final = 2_000  # cut at a line break when one is this close to the limit
@@ -73,12 +75,18 @@ def _markers(key: str, ledger: Mapping[str, Any]) -> str:
     return f"\n\n{key_marker(key)}\n{ledger_marker(ledger)}\n"
 
 
-def compose_body(markdown: str, key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS) -> str:
-    """The issue body: the report (truncated visibly if need be), then the key and ledger markers, within `limit`."""
+def compose_body(
+    markdown: Markdown, key: str, ledger: Mapping[str, Any], *, limit: int = MAX_BODY_CHARS
+) -> Markdown:
+    """The issue body: the report (truncated visibly if need be), then the key and ledger markers, within `limit`.
+
+    The markers are ours: HTML comments whose key is percent-encoded and whose ledger is base64url, so
+    nothing in them can end the comment; the truncation notice is our own text. The body stays Markdown.
+    """
     tail = _markers(key, ledger)
     if len(tail) >= limit:
         raise ValueError(f"the sitrep markers alone take {len(tail)} characters (limit {limit})")
-    return truncate_markdown(markdown, limit - len(tail)) + tail
+    return Markdown(truncate_markdown(markdown, limit - len(tail)) + tail)
 
 
 def parse_markers(body: str) -> tuple[str | None, dict[str, Any] | None]:

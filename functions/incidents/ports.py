@@ -6,6 +6,10 @@ Adapters in `functions.adapters` implement them (`cloud_logging.CloudLoggingSour
 `file_ledger.FileLedger`); tests and benchmarks may swap in their own. Sources never raise: what they
 could not read is an `error` on their result. Every delivery method either succeeds or raises a
 `functions.core.errors.DeliveryError` (Transient or Permanent) whose message never carries a secret.
+
+What the chat surface and the issue tracker are sent is typed (functions.render.inert): Slack messages
+carry `Mrkdwn`, issue bodies and comments are `Markdown`, titles `PlainTitle`. Only the renderers make
+those from log text, so no raw log string can reach Slack or GitHub through these ports.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from functions.core.model import Alert, LogRecord, MetricCount, RequestStats
+from functions.render.inert import Markdown, PlainTitle
+from functions.render.slack import SlackMessage
 
 
 @dataclass(frozen=True)
@@ -87,16 +93,16 @@ class MetricSource(Protocol):
 class ChatSurface(Protocol):
     """Where the incident card lives as one message that is edited in place (Slack)."""
 
-    def post(self, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> str:
+    def post(self, message: SlackMessage, metadata: Mapping[str, Any]) -> str:
         """Post a new card (`message` holds `text` and `blocks`); returns its ref "CHANNEL:TS"."""
         ...
 
-    def update(self, ref: str, message: Mapping[str, Any], metadata: Mapping[str, Any]) -> None:
+    def update(self, ref: str, message: SlackMessage, metadata: Mapping[str, Any]) -> None:
         """Replace the card at `ref` with `message`, keeping `metadata` attached."""
         ...
 
-    def reply(self, ref: str, text: str) -> None:
-        """Post `text` as a thread reply under the card at `ref`."""
+    def reply(self, ref: str, message: SlackMessage) -> None:
+        """Post `message` as a thread reply under the card at `ref`."""
         ...
 
     def find(self, key: str, generation: int, oldest: datetime) -> tuple[str, dict[str, Any]] | None:
@@ -126,7 +132,9 @@ class IssueTracker(Protocol):
         """The open issue for `key`, else the most recently closed one closed after `closed_since`."""
         ...
 
-    def create(self, title: str, body: str, labels: Sequence[str], *, assignees: Sequence[str] = ()) -> TrackedIssue:
+    def create(
+        self, title: PlainTitle, body: Markdown, labels: Sequence[str], *, assignees: Sequence[str] = ()
+    ) -> TrackedIssue:
         """Open a new issue (creating missing labels first), assigned to `assignees` (GitHub users)."""
         ...
 
@@ -134,11 +142,11 @@ class IssueTracker(Protocol):
         """The open tracking issues that carry a sitrep ledger (the active incidents, for the tick)."""
         ...
 
-    def edit(self, number: int, *, body: str | None = None, title: str | None = None) -> None:
+    def edit(self, number: int, *, body: Markdown | None = None, title: PlainTitle | None = None) -> None:
         """Replace the body and/or title of an issue."""
         ...
 
-    def comment(self, number: int, body: str) -> None:
+    def comment(self, number: int, body: Markdown) -> None:
         """Add a comment to an issue."""
         ...
 

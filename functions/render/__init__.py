@@ -45,7 +45,7 @@ def render(
     if fmt == "markdown":
         return render_markdown(card)
     if fmt == "slack":
-        return render_slack(card, interactive=interactive)
+        return dict(render_slack(card, interactive=interactive))
     if fmt == "json":
         if incident is None:
             raise ValueError("json output needs the Incident: pass it as the subject or as incident=")

@@ -1,8 +1,11 @@
 """GitHub Markdown renderer: the full report for the tracking issue, and the short update comment.
 
-Log-derived text is escaped so it stays text: HTML and Markdown punctuation are neutralised,
-`@user` and `#123` cannot ping people or cross-link issues, table cells cannot be split by a
-`|` or a newline, and fenced excerpts use a fence longer than any backtick run inside them.
+Log-derived text is escaped by `functions.render.inert.md_text` so it stays text: HTML and
+Markdown punctuation are neutralised, words GitHub could make a link, mention or cross-reference
+(`@user`, `@org/team`, `#123`, `owner/repo#1`, `GH-5`, URLs, `www.` hosts) are shown as code spans,
+table cells cannot be split by a `|` or a newline, and fenced excerpts use a fence longer than any
+backtick run inside them. The results are typed (`Markdown`, `PlainTitle`, see inert.py): the report
+is assembled here only from escaped pieces and our own literals.
 
 Size: GitHub rejects bodies over 65,536 characters. Every item has its own cap, then whole
 sections give up items, lowest priority first, each with a visible "… and N more", until the
@@ -17,16 +20,23 @@ from dataclasses import dataclass
 
 from functions.card.changes import Change
 from functions.core.model import Card, IncidentStatus, Priority, RootCause, Severity
-from functions.render.text import (
+from functions.render.inert import (
     ELLIPSIS,
+    Markdown,
+    PlainTitle,
+    md_code_span,
+    md_text,
+    one_line,
+    plain_title,
+    printable,
+)
+from functions.render.text import (
     HEALTH_EMOJI,
     and_more,
     by_priority,
     clip,
     health_numbers,
     hhmm,
-    one_line,
-    printable,
     root_title,
 )
 
@@ -60,74 +70,48 @@ SEVERITY_EMOJI = {Severity.CRITICAL: "🔴", Severity.ERROR: "🟠", Severity.WA
 PRIORITY_LABEL = {Priority.P0: "P0 — now", Priority.P1: "P1 — next", Priority.P2: "P2 — later"}
 _TRUNCATED = f"\n\n_{ELLIPSIS} report truncated to fit GitHub's size limit_\n"
 
-_MD_PUNCT = re.compile(r"([\\`*_\[\]~|])")
-_LINE_START = re.compile(r"^([#>+=-])")
-_LIST_NUMBER = re.compile(r"^(\d+)([.)])")
-_MENTION = re.compile(r"@(?=\w)")
-_ISSUE_REF = re.compile(r"#(?=\d)")
 _CODE_SPAN = re.compile(r"(`[^`]+`)")
 _BACKTICKS = re.compile(r"`+")
-_WORD_JOINER = "\u2060"
 
 
 # ---------------------------------------------------------------- escaping
 
 
-def md_text(text: str) -> str:
-    """Plain log-derived text as inert Markdown on one line: no HTML, emphasis, links, mentions or issue refs."""
-    return _escape_line_start(_escape(one_line(text)))
-
-
-def _escape(text: str) -> str:
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    text = _MD_PUNCT.sub(r"\\\1", text)
-    text = _MENTION.sub("@" + _WORD_JOINER, text)
-    return _ISSUE_REF.sub("#" + _WORD_JOINER, text)
-
-
-def _escape_line_start(text: str) -> str:
-    """A heading, quote, list or thematic-break marker at the start would change the block."""
-    return _LIST_NUMBER.sub(r"\1\\\2", _LINE_START.sub(r"\\\1", text))
-
-
-def md_inline(text: str, *, table: bool = False) -> str:
+def md_inline(text: str, *, table: bool = False) -> Markdown:
     """Like `md_text`, but `code spans` the card wrote on purpose (commands in actions) stay code."""
     parts = _CODE_SPAN.split(one_line(text))
-    out = []
-    for i, part in enumerate(parts):
-        if i % 2:
-            out.append(md_code(part[1:-1], table=table))
-        elif part:
-            out.append(_escape(part))
-    return _escape_line_start("".join(out))
+    out = [md_code(part[1:-1], table=table) if i % 2 else _md_words(part) for i, part in enumerate(parts)]
+    return Markdown("".join(out))
 
 
-def md_code(text: str, *, table: bool = False) -> str:
+def _md_words(text: str) -> str:
+    """`md_text`, keeping the space that separates the text from a code span before or after it."""
+    lead = " " if text.startswith(" ") else ""
+    trail = " " if text.endswith(" ") and text.strip() else ""
+    return lead + md_text(text) + trail
+
+
+def md_code(text: str, *, table: bool = False) -> Markdown:
     """An inline code span whose fence is longer than any backtick run inside (CommonMark §6.1)."""
     body = one_line(text)
-    if not body:
-        return ""
     if table:
         body = body.replace("|", "\\|")  # GFM unescapes \| inside code spans in table cells
-    longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
-    fence = "`" * (longest + 1)
-    pad = " " if longest else ""
-    return f"{fence}{pad}{body}{pad}{fence}"
+    return Markdown(md_code_span(body))
 
 
-def md_cell(text: str, limit: int = MD_MAX_CELL) -> str:
+def md_cell(text: str, limit: int = MD_MAX_CELL) -> Markdown:
     """Log-derived text for a table cell: one line, pipes escaped (md_text escapes `|`), capped."""
     return md_text(clip(one_line(text), limit))
 
 
-def md_fence(text: str, limit: int = MD_MAX_EVIDENCE, lang: str = "text") -> str:
+def md_fence(text: str, limit: int = MD_MAX_EVIDENCE, lang: str = "text") -> Markdown:
     """A fenced block that nothing inside can close: the fence outgrows every backtick run."""
     body = printable(text[: limit + 1])
     if len(body) > limit:
         body = body[:limit].rstrip() + f"\n{ELLIPSIS} ({len(text) - limit:,} more characters)"
     longest = max((len(m) for m in _BACKTICKS.findall(body)), default=0)
     fence = "`" * max(3, longest + 1)
-    return f"{fence}{lang}\n{body}\n{fence}"
+    return Markdown(f"{fence}{lang}\n{body}\n{fence}")
 
 
 def md_link(label: str, url: str) -> str:
@@ -404,24 +388,24 @@ _BUILDERS: tuple[Callable[[Card], _Section], ...] = (
 )
 
 
-def render_markdown(card: Card, *, max_chars: int = DEFAULT_MAX_CHARS) -> str:
+def render_markdown(card: Card, *, max_chars: int = DEFAULT_MAX_CHARS) -> Markdown:
     """The full report for the tracking issue, never longer than `max_chars`."""
     budget = min(max_chars, GITHUB_BODY_MAX_CHARS)
     sections = [_Section("", [_title(card)], "")]
     sections += [s for s in (build(card) for build in _BUILDERS) if s.total]
-    return _assemble(sections, budget)
+    return Markdown(_assemble(sections, budget))
 
 
 ISSUE_TITLE_MAX_CHARS = 250  # GitHub accepts 256; room for a "[RESOLVED] " prefix is inside the 250
 
 
-def render_issue_title(card: Card) -> str:
-    """The tracking issue's title: the headline without its status tag, one plain line."""
+def render_issue_title(card: Card) -> PlainTitle:
+    """The tracking issue's title: the headline without its status tag, one plain line, no live reference."""
     prefix = "[RESOLVED] " if card.status is IncidentStatus.RESOLVED else ""
-    return clip(one_line(prefix + card.headline.split("] ", 1)[-1]), ISSUE_TITLE_MAX_CHARS)
+    return plain_title(clip(one_line(prefix + card.headline.split("] ", 1)[-1]), ISSUE_TITLE_MAX_CHARS))
 
 
-def render_markdown_update(card: Card, changes: Sequence[Change]) -> str:
+def render_markdown_update(card: Card, changes: Sequence[Change]) -> Markdown:
     """The tracking issue's comment on an update: what changed (status, health, roots, new templates)."""
     if card.status is IncidentStatus.RESOLVED:
         head = f"### ✅ Resolved · {md_text(card.status_line)}"
@@ -437,4 +421,4 @@ def render_markdown_update(card: Card, changes: Sequence[Change]) -> str:
     body = "\n".join(lines) + "\n"
     if len(body) > UPDATE_MAX_CHARS:  # cannot happen with the caps above; cut at a line if it ever does
         body = body[: body.rfind("\n", 0, UPDATE_MAX_CHARS - 2) + 1] + ELLIPSIS + "\n"
-    return body
+    return Markdown(body)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from functions.render.markdown import md_text
-from functions.render.slack import mrkdwn
+from functions.render.inert import Markdown, Mrkdwn, md_text, mrkdwn
+from functions.render.slack import SlackMessage, message_of
 
 
 def slack_mention(handle: str) -> str:
@@ -14,14 +14,16 @@ def slack_mention(handle: str) -> str:
     return f"<!subteam^{handle}>" if handle.startswith("S") else f"<@{handle}>"
 
 
-def render_owners_slack(due: Sequence[tuple[str, Sequence[str]]]) -> str:
+def render_owners_slack(due: Sequence[tuple[str, Sequence[str]]]) -> SlackMessage:
+    """The owners' mentions in the incident's thread; the handles were validated as Slack ids."""
     parts = [f"{' '.join(slack_mention(h) for h in handles)} ({mrkdwn(service)})" for service, handles in due]
-    return "📣 Owners: " + "; ".join(parts)
+    return message_of(Mrkdwn("📣 Owners: " + "; ".join(parts)))
 
 
-def render_owners_markdown(due: Sequence[tuple[str, Sequence[str]]]) -> str:
+def render_owners_markdown(due: Sequence[tuple[str, Sequence[str]]]) -> Markdown:
+    """The owners' mentions on the tracking issue; the handles were validated as GitHub logins or teams."""
     parts = [f"{' '.join('@' + h for h in handles)} ({md_text(service)})" for service, handles in due]
-    return "📣 Owners: " + "; ".join(parts) + "\n"
+    return Markdown("📣 Owners: " + "; ".join(parts) + "\n")
 
 
 __all__ = ["render_owners_markdown", "render_owners_slack", "slack_mention"]

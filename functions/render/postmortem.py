@@ -9,9 +9,10 @@ stays inert text: no mention, link or formatting can come from it.
 from __future__ import annotations
 
 from functions.card.postmortem import Postmortem
-from functions.render.markdown import md_code, md_inline, md_text
-from functions.render.slack import fit, mrkdwn
-from functions.render.text import clip, hhmm, one_line
+from functions.render.inert import Markdown, Mrkdwn, md_text, mrkdwn, one_line
+from functions.render.markdown import md_code, md_inline
+from functions.render.slack import SlackMessage, fit, message_of
+from functions.render.text import clip, hhmm
 
 PM_MAX_DETAIL = 300
 PM_MAX_ITEMS = 50
@@ -32,7 +33,7 @@ def _duration(pm: Postmortem) -> str:
     return f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
-def render_postmortem_markdown(pm: Postmortem) -> str:
+def render_postmortem_markdown(pm: Postmortem) -> Markdown:
     """The draft a human finishes: timeline, impact, root causes with chains, actions taken, follow-ups."""
     lines = [
         f"## 📝 Postmortem draft · {md_text(pm.environment or pm.key)}",
@@ -72,7 +73,7 @@ def render_postmortem_markdown(pm: Postmortem) -> str:
     follow = [f"- [ ] {md_inline(clip(one_line(f), PM_MAX_DETAIL * 2))}" for f in pm.follow_ups[:PM_MAX_ITEMS]]
     lines += follow or ["- [ ] Identify the root cause and how to prevent it"]
     lines += ["- [ ] Review this draft: what would have caught it sooner?", ""]
-    return "\n".join(lines)
+    return Markdown("\n".join(lines))
 
 
 def _slack_url(url: str) -> str:
@@ -84,7 +85,7 @@ def _slack_url(url: str) -> str:
     return f"<{safe}|postmortem draft>"
 
 
-def render_postmortem_slack(pm: Postmortem) -> str:
+def render_postmortem_slack(pm: Postmortem) -> SlackMessage:
     """Three lines for the Slack thread: how it ended, what caused it, where the draft is."""
     first = fit(f"✅ *Resolved* after {_duration(pm)} · {mrkdwn(pm.resolution or 'resolved')}",
                 SLACK_SUMMARY_MAX_LINE)
@@ -97,7 +98,7 @@ def render_postmortem_slack(pm: Postmortem) -> str:
         second = "Root cause: not identified"
     link = _slack_url(pm.issue_url)
     third = f"📝 {link} in the tracking issue" if link else "📝 Postmortem draft in the tracking issue"
-    return "\n".join((first, second, third))
+    return message_of(Mrkdwn("\n".join((first, second, third))))
 
 
 __all__ = ["render_postmortem_markdown", "render_postmortem_slack"]

@@ -6,15 +6,18 @@ message is within every limit by construction; whatever does not fit is cut visi
 ("… and N more"). Lengths are measured in UTF-16 code units, which is never less than the
 count of code points, so the output fits whichever of the two Slack counts.
 
-Log-derived text is escaped for mrkdwn (&, <, >) so it can neither mention (<!channel>,
-<@U…>) nor link; code spans cannot be broken out of because backticks inside are replaced.
+Log-derived text is escaped by `functions.render.inert.mrkdwn` (&, <, > as entities, backticks
+neutralised, invisible characters dropped), so it can neither mention (<!channel>, <@U…>), name a
+channel (<#C…>) nor link (<https://…|…>). Every mrkdwn text object is `verbatim: true`, so Slack does
+not auto-link bare URLs or #channel names either. The results are typed: `SlackMessage` holds `Mrkdwn`
+text, and the blocks are assembled here only from `mrkdwn` pieces and our own literals (see inert.py).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -31,15 +34,14 @@ from slack_sdk.models.blocks import (
 
 from functions.card.changes import Change
 from functions.core.model import Card, Health, IncidentStatus, RootCause, Severity
+from functions.render.inert import ELLIPSIS, Mrkdwn, SlackPlain, mrkdwn, one_line, slack_plain
 from functions.render.text import (
-    ELLIPSIS,
     HEALTH_EMOJI,
     and_more,
     by_priority,
     deploy_phrase,
     evidence_line,
     health_numbers,
-    one_line,
     root_title,
 )
 
@@ -108,8 +110,15 @@ ACTION_REFRESH = "sitrep_refresh"
 SEVERITY_EMOJI = {Severity.CRITICAL: "🔴", Severity.ERROR: "🟠", Severity.WARNING: "🟡", Severity.INFO: "🔵"}
 RESOLVED_PREFIX = "✅ RESOLVED"
 _NEUTRAL = "⚪"
-_CODE_SAFE_BACKTICK = "ˋ"  # U+02CB looks like a backtick but cannot open or end a code span
 _CODE_SPAN = re.compile(r"(`[^`]+`)")
+_Text = TypeVar("_Text", bound=str)
+
+
+class SlackMessage(TypedDict):
+    """What chat.postMessage / chat.update / a response_url is sent: mrkdwn fallback text and Block Kit JSON."""
+
+    text: Mrkdwn
+    blocks: list[dict[str, Any]]
 
 
 # ---------------------------------------------------------------- measuring, escaping, clipping
@@ -120,21 +129,34 @@ def slack_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def mrkdwn(text: str) -> str:
-    """Log-derived text on one line, inert: &, <, > escaped (Slack's rule) and backticks unable to open code."""
-    return _escape(one_line(text)).replace("`", _CODE_SAFE_BACKTICK)
-
-
-def mrkdwn_inline(text: str) -> str:
+def mrkdwn_inline(text: str) -> Mrkdwn:
     """Like `mrkdwn`, but the `code spans` the card wrote on purpose (commands in actions) stay code."""
     parts = _CODE_SPAN.split(one_line(text))
-    return "".join(
-        _escape(part) if i % 2 else _escape(part).replace("`", _CODE_SAFE_BACKTICK) for i, part in enumerate(parts)
-    )
+    return Mrkdwn("".join(f"`{mrkdwn(part[1:-1])}`" if i % 2 else _words(part) for i, part in enumerate(parts)))
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+def _words(text: str) -> str:
+    """`mrkdwn`, keeping the space that separates the text from a code span before or after it."""
+    lead = " " if text.startswith(" ") else ""
+    trail = " " if text.endswith(" ") and text.strip() else ""
+    return lead + mrkdwn(text) + trail
+
+
+def _md(text: str) -> MarkdownTextObject:
+    """A mrkdwn text object, verbatim: Slack links and mentions nothing that is not written as <…>.
+
+    `text` is assembled in this module from `mrkdwn` pieces and our own literals only.
+    """
+    return MarkdownTextObject(text=text, verbatim=True)
+
+
+def message_of(text: Mrkdwn) -> SlackMessage:
+    """A text-only message (thread or ephemeral reply) as one verbatim section, `text` as notification fallback.
+
+    Slack parses a message's bare `text` with its default rules (bare URLs become links); a verbatim
+    section shows the same words without that. A reply is at most 3,000 units: one section's limit.
+    """
+    return {"text": text, "blocks": [{"type": "section", "text": _md(text).to_dict()}]}
 
 
 def _cut(text: str, units: int) -> str:
@@ -147,8 +169,11 @@ def _cut(text: str, units: int) -> str:
     return text
 
 
-def fit(text: str, limit: int) -> str:
-    """Escaped mrkdwn cut to `limit` with "…": never inside an &entity;, never leaving a code span open."""
+def fit(text: _Text, limit: int) -> _Text:
+    """Escaped mrkdwn cut to `limit` with "…": never inside an &entity;, never leaving a code span open.
+
+    Cutting keeps escaped text escaped, so a `Mrkdwn` stays one (the type is kept).
+    """
     if slack_len(text) <= limit:
         return text
     cut = _cut(text, limit - 2)
@@ -156,7 +181,7 @@ def fit(text: str, limit: int) -> str:
     if amp != -1 and ";" not in cut[amp:]:
         cut = cut[:amp]
     cut = cut.rstrip()
-    return cut + ELLIPSIS + ("`" if cut.count("`") % 2 else "")
+    return type(text)(cut + ELLIPSIS + ("`" if cut.count("`") % 2 else ""))
 
 
 def code(text: str, limit: int) -> str:
@@ -184,26 +209,26 @@ def _bounded(head: str, lines: Sequence[str], budget: int, noun: str, max_lines:
 # ---------------------------------------------------------------- blocks
 
 
-def _header_text(card: Card) -> str:
+def _header_text(card: Card) -> SlackPlain:
     """Emoji and status word first (the card's own "[TAG]" prefix dropped), then the headline, cut to 150."""
-    headline = one_line(card.headline)
+    headline: str = slack_plain(card.headline)
     if headline.startswith("[") and "]" in headline:
         headline = headline.split("]", 1)[1].strip()
     if card.status is IncidentStatus.RESOLVED:
         text = f"{RESOLVED_PREFIX} · {headline}"
     else:
         text = f"{SEVERITY_EMOJI[card.severity]} {card.severity.value.upper()} · {headline}"
-    return text if slack_len(text) <= BUDGET_HEADER else _cut(text, BUDGET_HEADER - 1).rstrip() + ELLIPSIS
+    return SlackPlain(text if slack_len(text) <= BUDGET_HEADER else _cut(text, BUDGET_HEADER - 1).rstrip() + ELLIPSIS)
 
 
 def _status_block(card: Card, acknowledged_by: str, silenced_until: str) -> ContextBlock:
     """Status line and key (<= 405 units), then who acknowledged and until when it is silenced (<= 95 each)."""
     status = f"*{fit(mrkdwn(card.status_line), 298)}*  ·  {code(card.key, SLACK_MAX_NAME)}"
-    elements = [MarkdownTextObject(text=status)]
+    elements = [_md(status)]
     if acknowledged_by:
-        elements.append(MarkdownTextObject(text=fit(f"✋ Acknowledged by {mrkdwn(acknowledged_by)}", 95)))
+        elements.append(_md(fit(f"✋ Acknowledged by {mrkdwn(acknowledged_by)}", 95)))
     if silenced_until:
-        elements.append(MarkdownTextObject(text=fit(f"🔕 Silenced until {mrkdwn(silenced_until)}", 95)))
+        elements.append(_md(fit(f"🔕 Silenced until {mrkdwn(silenced_until)}", 95)))
     return ContextBlock(block_id="sitrep_status", elements=elements)
 
 
@@ -219,7 +244,7 @@ def _health_block(card: Card) -> SectionBlock:
     noun = "services (" + ", ".join(f"{n} {s.value}" for s, n in counts.items() if n) + " in all)"
     return SectionBlock(
         block_id="sitrep_health",
-        text=MarkdownTextObject(text=_bounded(head, lines, BUDGET_HEALTH, noun, SLACK_MAX_HEALTH_LINES)),
+        text=_md(_bounded(head, lines, BUDGET_HEALTH, noun, SLACK_MAX_HEALTH_LINES)),
     )
 
 
@@ -249,7 +274,7 @@ def _roots_more(card: Card) -> ContextBlock | None:
     if not lines:
         return None
     return ContextBlock(
-        block_id="sitrep_roots_more", elements=[MarkdownTextObject(text=fit("\n".join(lines), BUDGET_ROOTS_MORE))]
+        block_id="sitrep_roots_more", elements=[_md(fit("\n".join(lines), BUDGET_ROOTS_MORE))]
     )
 
 
@@ -260,7 +285,7 @@ def _actions_block(card: Card) -> SectionBlock | None:
     lines = [fit(f"*{priority.value}* {mrkdwn_inline(text)}", SLACK_MAX_LINE) for _, priority, text in ranked]
     head = "*Follow-ups*" if card.status is IncidentStatus.RESOLVED else "*Actions*"
     text = _bounded(head, lines, BUDGET_ACTIONS, "actions in the issue", SLACK_MAX_ACTIONS)
-    return SectionBlock(block_id="sitrep_actions_list", text=MarkdownTextObject(text=text))
+    return SectionBlock(block_id="sitrep_actions_list", text=_md(text))
 
 
 def _timeline_block(card: Card) -> ContextBlock | None:
@@ -269,7 +294,7 @@ def _timeline_block(card: Card) -> ContextBlock | None:
     spark = _cut(one_line(card.sparkline), 60)
     caption = mrkdwn(card.sparkline_caption)
     text = fit(f"`{spark}`  {caption}" if caption else f"`{spark}`", BUDGET_TIMELINE)
-    return ContextBlock(block_id="sitrep_timeline", elements=[MarkdownTextObject(text=text)])
+    return ContextBlock(block_id="sitrep_timeline", elements=[_md(text)])
 
 
 def _slack_link(label: str, url: str) -> str | None:
@@ -295,7 +320,7 @@ def _links_block(card: Card) -> ContextBlock | None:
     hidden = len(card.links) - shown
     if hidden:
         out = f"{out}  ·  _{and_more(hidden, 'links')}_" if out else f"_{and_more(hidden, 'links')}_"
-    return ContextBlock(block_id="sitrep_links", elements=[MarkdownTextObject(text=out)])
+    return ContextBlock(block_id="sitrep_links", elements=[_md(out)])
 
 
 def _buttons(card: Card) -> ActionsBlock:
@@ -305,8 +330,8 @@ def _buttons(card: Card) -> ActionsBlock:
         return ActionsBlock(block_id="sitrep_buttons", elements=[refresh])
     confirm = ConfirmObject(
         title=PlainTextObject(text="Resolve this incident?"),
-        text=MarkdownTextObject(
-            text="Marks the card resolved and closes the tracking issue. "
+        text=_md(
+            "Marks the card resolved and closes the tracking issue. "
             "If an alert fires again, a new update reopens it."
         ),
         confirm=PlainTextObject(text="Resolve"),
@@ -342,7 +367,7 @@ def slack_blocks(
     ]
     summary = fit(mrkdwn(card.summary), BUDGET_SUMMARY)
     if summary:  # Slack rejects an empty section text
-        blocks.append(SectionBlock(block_id="sitrep_summary", text=MarkdownTextObject(text=summary)))
+        blocks.append(SectionBlock(block_id="sitrep_summary", text=_md(summary)))
     if card.health:
         blocks.append(_health_block(card))
     if card.root_causes:
@@ -350,7 +375,7 @@ def slack_blocks(
         total = len(card.root_causes)
         for i, cause in enumerate(card.root_causes[:SLACK_MAX_ROOTS], start=1):
             blocks.append(
-                SectionBlock(block_id=f"sitrep_root_{i}", text=MarkdownTextObject(text=_root_text(i, total, cause)))
+                SectionBlock(block_id=f"sitrep_root_{i}", text=_md(_root_text(i, total, cause)))
             )
     more = _roots_more(card)
     if more:
@@ -369,24 +394,26 @@ def slack_blocks(
 
 def render_slack(
     card: Card, *, interactive: bool = False, acknowledged_by: str = "", silenced_until: str = ""
-) -> dict[str, Any]:
+) -> SlackMessage:
     """{"text": notification fallback, "blocks": Block Kit JSON} for chat.postMessage / chat.update."""
     blocks = slack_blocks(card, interactive=interactive, acknowledged_by=acknowledged_by, silenced_until=silenced_until)
     emoji = "✅" if card.status is IncidentStatus.RESOLVED else SEVERITY_EMOJI[card.severity]
-    fallback = fit(f"{emoji} {mrkdwn(card.status_line)} — {mrkdwn(card.summary)}", SLACK_MAX_FALLBACK_TEXT)
-    return {"text": fallback, "blocks": [block.to_dict() for block in blocks]}
+    fallback = Mrkdwn("{} {} — {}").format(emoji, card.status_line, card.summary)
+    return {"text": fit(fallback, SLACK_MAX_FALLBACK_TEXT), "blocks": [block.to_dict() for block in blocks]}
 
 
 THREAD_MAX_CHARS = 3_000
 THREAD_MAX_DETAIL = 300
 
 
-def render_slack_thread_update(card: Card, changes: Sequence[Change]) -> str:
+def render_slack_thread_update(card: Card, changes: Sequence[Change]) -> SlackMessage:
     """A short mrkdwn thread reply under the card: what changed since the channel last saw it."""
-    status = mrkdwn(card.status_line)
-    head = f"✅ *Resolved* · {status}" if card.status is IncidentStatus.RESOLVED else f"🔄 *Update* · {status}"
+    if card.status is IncidentStatus.RESOLVED:
+        head = Mrkdwn("✅ *Resolved* · {}").format(card.status_line)
+    else:
+        head = Mrkdwn("🔄 *Update* · {}").format(card.status_line)
     lines = [fit(head, SLACK_MAX_LINE)]
-    lines += [fit(f"• *{mrkdwn(c.label)}:* {mrkdwn(c.detail)}", THREAD_MAX_DETAIL) for c in changes]
+    lines += [fit(Mrkdwn("• *{}:* {}").format(c.label, c.detail), THREAD_MAX_DETAIL) for c in changes]
     if not changes:
-        lines.append("• No material change.")
-    return fit("\n".join(lines), THREAD_MAX_CHARS)
+        lines.append(Mrkdwn("• No material change."))
+    return message_of(fit(Mrkdwn("\n").join(lines), THREAD_MAX_CHARS))

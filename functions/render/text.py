@@ -1,14 +1,14 @@
 """Terminal text renderer, plus the plain-text helpers every renderer shares.
 
 The card's strings are already redacted, but they are still log-derived: they may hold
-newlines, tabs or terminal escape sequences. Everything taken from the card passes
-through `one_line` (or `_printable` for multi-line excerpts) so a hostile log line can
-neither break the layout nor colour or move the reader's terminal.
+newlines, tabs, terminal escape sequences, bidi overrides or zero-width characters. Everything
+taken from the card passes through `one_line` (or `printable` for multi-line excerpts), both from
+functions.render.inert, so a hostile log line can neither break the layout, colour or move the
+reader's terminal, nor read differently from what it is.
 """
 
 from __future__ import annotations
 
-import re
 import textwrap
 import unicodedata
 from collections.abc import Sequence
@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth
+from functions.render.inert import ELLIPSIS, TerminalText, one_line, printable
 
 HEALTH_EMOJI = {Health.FAILING: "🔴", Health.DEGRADED: "🟡", Health.HEALTHY: "🟢", Health.UNKNOWN: "⚪"}
 PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
-ELLIPSIS = "…"
 
 # ANSI SGR sequences (ECMA-48); only emitted when color=True.
 _ANSI = {
@@ -43,30 +43,9 @@ TEXT_MAX_NOTES = 10
 TEXT_MAX_SUMMARY_LINES = 8
 TEXT_MAX_ITEM_LINES = 3
 TEXT_MIN_WIDTH = 60
-ONE_LINE_SCAN_CHARS = 16_000
 EVIDENCE_SCAN_CHARS = 4_000
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_WHITESPACE_RUN = re.compile(r"\s+")
-
-
 # ---------------------------------------------------------------- shared helpers
-
-
-def one_line(text: str) -> str:
-    """Collapse newlines and whitespace runs to single spaces and drop control characters (ESC included).
-
-    Only the first ONE_LINE_SCAN_CHARS are read (then "…"): no renderer shows that much of one item,
-    and a 100 KB message costs no more than a short one.
-    """
-    more = len(text) > ONE_LINE_SCAN_CHARS
-    line = _WHITESPACE_RUN.sub(" ", _CONTROL.sub("", text[:ONE_LINE_SCAN_CHARS].replace("\t", " "))).strip()
-    return f"{line} {ELLIPSIS}" if more else line
-
-
-def printable(text: str) -> str:
-    """Keep newlines, drop every other control character: multi-line excerpts stay multi-line, never active."""
-    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", "    ")).strip("\n")
 
 
 def clip(text: str, limit: int) -> str:
@@ -264,7 +243,7 @@ def _section_list(items: Sequence[str], limit: int, noun: str, width: int) -> li
     return lines
 
 
-def render_text(card: Card, *, color: bool = False, width: int = 100) -> str:
+def render_text(card: Card, *, color: bool = False, width: int = 100) -> TerminalText:
     """The card as terminal text, readable at a glance; ANSI colour only when `color` is true."""
     width = max(width, TEXT_MIN_WIDTH)
     style = _Style(color)
@@ -306,7 +285,7 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> str:
 
     if card.sparkline:
         lines += _heading(style, "Errors over time")
-        lines.append(f"  {card.sparkline}")
+        lines.append(f"  {one_line(card.sparkline)}")
         if card.sparkline_caption:
             lines += _wrap(one_line(card.sparkline_caption), width, max_lines=TEXT_MAX_ITEM_LINES)
 
@@ -321,4 +300,4 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> str:
         lines += _heading(style, "Notes")
         lines += _section_list(card.notes, TEXT_MAX_NOTES, "notes", width)
 
-    return "\n".join(lines) + "\n"
+    return TerminalText("\n".join(lines) + "\n")  # every piece went through one_line or is our own

@@ -7,6 +7,9 @@ Two inputs arrive from Slack (slack_http.py verifies and decodes them):
     slash command `/sitrep status [svc]`    -> ActionRequest(STATUS, service=svc)
     anything else (unknown button, help)    -> Reply (ephemeral, nothing changes)
 
+Every text a person is shown is `Mrkdwn` (functions.render.inert): our own sentences are templates filled
+with `Mrkdwn(...).format(...)`, which escapes each value (keys, service names, user names, error messages).
+
 Slow work is handed to the alert topic as `{"sitrep_action": {...}}` (`action_message`), which the alert
 function recognises (`action_from_message`) before trying to parse a Monitoring notification.
 """
@@ -25,6 +28,7 @@ from functions.card.changes import Change
 from functions.core.errors import InputError, excerpt
 from functions.core.model import IncidentStatus, ServiceHealth
 from functions.incidents.lifecycle import LedgerEntry, resolve_manually
+from functions.render.inert import Mrkdwn
 from functions.render.slack import (
     ACTION_ACK,
     ACTION_REFRESH,
@@ -34,7 +38,7 @@ from functions.render.slack import (
     SLACK_MAX_LINE,
     SLACK_MAX_NAME,
     fit,
-    mrkdwn,
+    message_of,
 )
 from functions.render.text import HEALTH_EMOJI, health_numbers
 
@@ -62,7 +66,7 @@ MESSAGE_VERSION: Final = 1
 MAX_MESSAGE_BYTES: Final = 16_384  # an action message is a few hundred bytes; anything larger is not ours
 MAX_NAME_CHARS: Final = 80
 SLACK_MAX_EPHEMERAL_TEXT: Final = 3_000  # a section block's text limit (wire-formats §5.2)
-USAGE: Final = (
+USAGE: Final = Mrkdwn(
     "Usage: `/sitrep status [service]` shows the current health of every watched service, or of one "
     "(from Cloud Run request counts)."
 )
@@ -98,17 +102,16 @@ class ActionRequest:
 
 @dataclass(frozen=True)
 class Reply:
-    """An ephemeral message only the person who clicked or typed sees."""
+    """An ephemeral message only the person who clicked or typed sees: mrkdwn text, blocks if more than text."""
 
-    text: str
+    text: Mrkdwn
     blocks: tuple[Mapping[str, Any], ...] = ()
 
     def to_slack(self) -> dict[str, Any]:
-        """The body for a slash command's HTTP answer or a `response_url` POST."""
-        body: dict[str, Any] = {"response_type": "ephemeral", "replace_original": False, "text": self.text}
-        if self.blocks:
-            body["blocks"] = [dict(b) for b in self.blocks]
-        return body
+        """The body for a slash command's HTTP answer or a `response_url` POST (text alone goes as a verbatim
+        section, so Slack links nothing in it)."""
+        blocks = [dict(b) for b in self.blocks] or message_of(self.text)["blocks"]
+        return {"response_type": "ephemeral", "replace_original": False, "text": self.text, "blocks": blocks}
 
 
 # --- Slack's two inputs ---------------------------------------------------------------------------
@@ -126,20 +129,22 @@ def _object(payload: Mapping[str, Any], name: str) -> Mapping[str, Any]:
 def action_from_interaction(payload: Mapping[str, Any], now: datetime) -> ActionRequest | Reply:
     """A card button click (`block_actions`) as an ActionRequest, or the Reply saying why it is not one."""
     if payload.get("type") != "block_actions":
-        kind_text = mrkdwn(_text(payload.get("type"))) or "?"
-        return Reply(f"sitrep only handles its card buttons (got a `{kind_text}` request).")
+        kind_text = _text(payload.get("type")) or "?"
+        return Reply(Mrkdwn("sitrep only handles its card buttons (got a `{}` request).").format(kind_text))
     actions = payload.get("actions")
     first = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], Mapping) else {}
     action_id = _text(first.get("action_id"), 255)
     kind = CARD_ACTIONS.get(action_id)
     if kind is None:
         return Reply(
-            f"Unknown action `{mrkdwn(action_id) or '?'}`: this sitrep does not know that button. "
-            "Nothing was changed; press *Refresh* to redraw the card."
+            Mrkdwn(
+                "Unknown action `{}`: this sitrep does not know that button. "
+                "Nothing was changed; press *Refresh* to redraw the card."
+            ).format(action_id or "?")
         )
     key = _text(first.get("value"), SLACK_MAX_KEY_VALUE)
     if not key:
-        return Reply("This button carries no incident key; nothing was changed.")
+        return Reply(Mrkdwn("This button carries no incident key; nothing was changed."))
     user, container = _object(payload, "user"), _object(payload, "container")
     channel, message = _object(payload, "channel"), _object(payload, "message")
     channel_id = _text(container.get("channel_id") or channel.get("id"))
@@ -161,12 +166,12 @@ def action_from_command(form: Mapping[str, str], now: datetime) -> ActionRequest
     if not words or words[0].lower() in ("help", "-h", "--help"):
         return Reply(USAGE)
     if words[0].lower() != "status":
-        return Reply(f"Unknown subcommand `{mrkdwn(words[0][:40])}`. {USAGE}")
+        return Reply(Mrkdwn("Unknown subcommand `{}`. {}").format(words[0][:40], USAGE))
     if len(words) > 2:
-        return Reply(f"`/sitrep status` takes at most one service name. {USAGE}")
+        return Reply(Mrkdwn("`/sitrep status` takes at most one service name. {}").format(USAGE))
     service = words[1].lower() if len(words) == 2 else ""
     if service and not _SERVICE_NAME.match(service):
-        return Reply(f"`{mrkdwn(service[:70])}` is not a Cloud Run service name. {USAGE}")
+        return Reply(Mrkdwn("`{}` is not a Cloud Run service name. {}").format(service[:70], USAGE))
     return ActionRequest(
         kind=ActionKind.STATUS,
         user_id=_text(form.get("user_id", "")),
@@ -257,30 +262,38 @@ def snooze_policies(entry: LedgerEntry) -> tuple[str, ...]:
 
 def refusal(action: ActionRequest, entry: LedgerEntry | None, now: datetime) -> Reply | None:
     """Why this click cannot apply to the incident (the Reply), or None when it can; nothing changes on a Reply."""
-    key = f"`{mrkdwn(action.key[:SLACK_MAX_NAME])}`"
+    key = Mrkdwn("`{}`").format(action.key[:SLACK_MAX_NAME])
     if entry is None:
         return Reply(
-            f"The incident {key} no longer exists: sitrep has no record of it (its tracking issue was closed "
-            "long ago or deleted). Nothing was changed."
+            Mrkdwn(
+                "The incident {} no longer exists: sitrep has no record of it (its tracking issue was closed "
+                "long ago or deleted). Nothing was changed."
+            ).format(key)
         )
     if action.message_ref and entry.slack.ref and action.message_ref != entry.slack.ref:
         return Reply(
-            f"This card belongs to an earlier occurrence of {key}; use the newest card for it. Nothing was changed."
+            Mrkdwn(
+                "This card belongs to an earlier occurrence of {}; use the newest card for it. Nothing was changed."
+            ).format(key)
         )
     if action.kind is ActionKind.REFRESH:
         return None
     if entry.status is IncidentStatus.RESOLVED:
-        by = f" by {mrkdwn(entry.resolved_by)}" if entry.resolved_by else ""
-        return Reply(f"The incident {key} is already resolved{by}; nothing to {action.kind.value}.")
+        by = Mrkdwn(" by {}").format(entry.resolved_by) if entry.resolved_by else Mrkdwn("")
+        return Reply(Mrkdwn("The incident {} is already resolved{}; nothing to {}.").format(key, by, action.kind.value))
     if action.kind is ActionKind.ACK and entry.acknowledged_by and entry.acknowledged_by != action.who:
-        return Reply(f"Already acknowledged by {mrkdwn(entry.acknowledged_by)}. Nothing was changed.")
+        return Reply(Mrkdwn("Already acknowledged by {}. Nothing was changed.").format(entry.acknowledged_by))
     if action.kind is ActionKind.SILENCE:
         if entry.silenced_until and entry.silenced_until >= now + SILENCE_DURATION - SILENCE_RENEW_AFTER:
-            return Reply(f"Already silenced until {_hhmm(entry.silenced_until)}. Nothing was changed.")
+            return Reply(
+                Mrkdwn("Already silenced until {}. Nothing was changed.").format(_hhmm(entry.silenced_until))
+            )
         if not snooze_policies(entry):
             return Reply(
-                f"Cannot silence {key}: its alert notifications do not name their alert policies, so there is "
-                "nothing to snooze. Snooze the policy in Cloud Monitoring instead."
+                Mrkdwn(
+                    "Cannot silence {}: its alert notifications do not name their alert policies, so there is "
+                    "nothing to snooze. Snooze the policy in Cloud Monitoring instead."
+                ).format(key)
             )
     return None
 
@@ -340,9 +353,11 @@ def status_services(
         return known
     if requested in known:
         return (requested,)
-    listed = ", ".join(f"`{s}`" for s in known[:20]) or "none"
+    listed = Mrkdwn(", ").join(Mrkdwn("`{}`").format(s) for s in known[:20]) or Mrkdwn("none")
     return Reply(
-        f"No service named `{mrkdwn(requested)}` is watched or served requests recently. Known services: {listed}."
+        Mrkdwn("No service named `{}` is watched or served requests recently. Known services: {}.").format(
+            requested, listed
+        )
     )
 
 
@@ -351,24 +366,27 @@ def status_reply(
 ) -> Reply:
     """The ephemeral answer to `/sitrep status`: one line per service, worst first, with its deciding numbers."""
     minutes = int(window.total_seconds() // 60)
-    scope = f"`{mrkdwn(service)}`" if service else f"{len(health)} service{'s' if len(health) != 1 else ''}"
-    head = f"*Service health* · {scope} · `{mrkdwn(project)}` · last {minutes} min"
+    if service:
+        scope = Mrkdwn("`{}`").format(service)
+    else:
+        scope = Mrkdwn("{} service{}").format(len(health), "s" if len(health) != 1 else "")
+    head = Mrkdwn("*Service health* · {} · `{}` · last {} min").format(scope, project, minutes)
     lines = [
-        fit(f"{HEALTH_EMOJI[h.status]} *{mrkdwn(h.service)}* {h.status.value} — {mrkdwn(health_numbers(h))}",
+        fit(Mrkdwn("{} *{}* {} — {}").format(HEALTH_EMOJI[h.status], h.service, h.status.value, health_numbers(h)),
             SLACK_MAX_LINE)
         for h in health
-    ] or ["No Cloud Run service served requests in that window, and none is configured as watched."]
+    ] or [Mrkdwn("No Cloud Run service served requests in that window, and none is configured as watched.")]
     if note:
-        lines.append(f"_{fit(mrkdwn(note), SLACK_MAX_LINE)}_")
-    text = head
+        lines.append(Mrkdwn("_{}_").format(fit(Mrkdwn.escape(note), SLACK_MAX_LINE)))
+    shown = [head]
     for i, line in enumerate(lines):
-        if len(text) + len(line) + 60 > SLACK_MAX_EPHEMERAL_TEXT:
-            text += f"\n_… and {len(lines) - i} more_"
+        if sum(len(s) + 1 for s in shown) + len(line) + 60 > SLACK_MAX_EPHEMERAL_TEXT:
+            shown.append(Mrkdwn("_… and {} more_").format(len(lines) - i))
             break
-        text += "\n" + line
-    fallback = "Service health: " + ", ".join(f"{h.service} {h.status.value}" for h in health)
-    block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-    return Reply(fit(fallback, SLACK_MAX_EPHEMERAL_TEXT) if health else text, (block,))
+        shown.append(line)
+    text = Mrkdwn("\n").join(shown)
+    fallback = Mrkdwn("Service health: {}").format(", ".join(f"{h.service} {h.status.value}" for h in health))
+    return Reply(fit(fallback, SLACK_MAX_EPHEMERAL_TEXT) if health else text, tuple(message_of(text)["blocks"]))
 
 
 __all__ = [

@@ -19,6 +19,7 @@ from functions.core.contracts import failure_fields
 from functions.core.errors import DeliveryError
 from functions.incidents.lifecycle import LedgerEntry
 from functions.incidents.service import EntryChange, IncidentService, MetricSource
+from functions.render.inert import Mrkdwn
 from functions.slack_app.actions import (
     SILENCE_DURATION,
     ActionKind,
@@ -80,17 +81,21 @@ def perform_card_action(
         else:
             until = now + SILENCE_DURATION
             if snoozer is None:
-                decision.reply = Reply("Silencing is not available: Cloud Monitoring is not configured.")
+                decision.reply = Reply(Mrkdwn("Silencing is not available: Cloud Monitoring is not configured."))
                 return None
             try:
                 name = snoozer.snooze(snooze_policies(entry), snooze_display_name(entry, action), now, until)
             except DeliveryError as exc:
                 log.error("snooze failed", extra=failure_fields(incident_key=entry.key,
                                                   error=str(exc)))
-                decision.reply = Reply(f"Could not silence the incident: {exc}. Nothing was changed; try again.")
+                decision.reply = Reply(
+                    Mrkdwn("Could not silence the incident: {}. Nothing was changed; try again.").format(exc)
+                )
                 return None
             new, note = silenced(entry, until, action.who), change_note(action, until=until, snooze=name)
-            decision.reply = Reply(f"🔕 Silenced for 1 h, until {until.strftime('%H:%M UTC')} (`{name}`).")
+            decision.reply = Reply(
+                Mrkdwn("🔕 Silenced for 1 h, until {} (`{}`).").format(until.strftime("%H:%M UTC"), name)
+            )
         return None if new is None else EntryChange(new, (note,))
 
     incidents.apply(action.key, change, now)
@@ -110,7 +115,9 @@ class StatusReporter:
     def report(self, action: ActionRequest, now: datetime) -> Reply:
         if self.metrics is None or not self.project:
             return Reply(
-                "Service status needs Cloud Monitoring and a project (GOOGLE_CLOUD_PROJECT); neither is configured."
+                Mrkdwn(
+                    "Service status needs Cloud Monitoring and a project (GOOGLE_CLOUD_PROJECT); neither is configured."
+                )
             )
         result = self.metrics.read(self.project, [], now - self.window, now)
         stats = dict(result.request_stats)
