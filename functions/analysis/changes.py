@@ -366,10 +366,16 @@ def link_changes(
     contributing: Sequence[RootCause],
     actions: Sequence[Action],
     region: str = "",
+    now: datetime | None = None,
 ) -> Linked:
-    """Read the window's changes, link them to the roots they explain, name the deploy a rollback undoes."""
+    """Read the window's changes, link them to the roots they explain, name the deploy a rollback undoes.
+
+    A window still open (no end) ends at `now`, the moment the incident is judged at.
+    """
     if evidence is None:
         return Linked(tuple(root_causes), tuple(contributing), tuple(actions), WhatChanged())
+    if evidence.end is None and now is not None:
+        evidence = replace(evidence, end=now)
     changes = list(what_changed(evidence))
     specs = [*evidence.revisions, *(c.spec for c in evidence.audit if c.spec is not None)]
     out_actions = list(actions)

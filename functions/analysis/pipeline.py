@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from functions.analysis.aggregate import Aggregates, Aggregator
+from functions.analysis.changes import link_changes
 from functions.analysis.classify.classifier import is_ok
 from functions.analysis.classify.signatures import render_template
 from functions.analysis.health import HealthThresholds, compute_health
@@ -253,6 +254,14 @@ def analyse(
         _merge_traffic(aggregates.traffic, metric_stats),
         settings.region,
     )
+    linked = link_changes(
+        evidence.changes if evidence else None,
+        diagnosis.root_causes,
+        diagnosis.contributing,
+        diagnosis.actions,
+        settings.region,
+        now,
+    )
     recurring = tuple(
         replace(t, is_new=bool(previous_templates) and t.template_id not in previous_templates)
         for t in aggregates.templates[: settings.max_recurring]
@@ -272,9 +281,9 @@ def analyse(
         services=services,
         failures=failures,
         recurring=recurring,
-        root_causes=diagnosis.root_causes,
-        contributing=diagnosis.contributing,
-        actions=diagnosis.actions,
+        root_causes=linked.root_causes,
+        contributing=linked.contributing,
+        actions=linked.actions,
         timeline=timeline,
         timeline_start=timeline_start,
         timeline_step_s=60,
@@ -283,4 +292,5 @@ def analyse(
         notes=tuple(notes),
         now=now,
         region=settings.region,
+        what_changed=linked.what_changed if evidence and evidence.changes else None,
     )

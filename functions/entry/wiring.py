@@ -7,7 +7,7 @@ import time, so `import main` stays cheap for cold starts.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
@@ -69,7 +69,10 @@ def analysis_settings(settings: Settings) -> AnalysisSettings:
 
 
 def analyse_only(
-    alert: Alert, records: Iterable[LogRecord], evidence: Evidence | None, settings: Settings
+    alert: Alert,
+    records: Iterable[LogRecord],
+    evidence: Evidence | Callable[[], Evidence] | None,
+    settings: Settings,
 ) -> tuple[Incident, Card]:
     """The pipeline without delivery: what `replay` prints when nothing is configured to receive it."""
     c = core()

@@ -65,7 +65,7 @@ class _Window:
     """The evidence read for one update, whole, before analysis starts."""
 
     records: Iterable[LogRecord]
-    evidence: Evidence
+    evidence: Evidence | Callable[[], Evidence]  # a callable is read once the records have been (the replay)
     logging_calls: int = 0
     monitoring_calls: int = 0
 
@@ -193,7 +193,7 @@ class IncidentService:
         now: datetime | None,
         *,
         records: Iterable[LogRecord] | None = None,
-        evidence: Evidence | None = None,
+        evidence: Evidence | Callable[[], Evidence] | None = None,
         raise_transient: bool = True,
     ) -> Outcome:
         """Fold `alert` into its incident and bring every surface up to date.
@@ -215,7 +215,7 @@ class IncidentService:
         key: str,
         now: datetime | None,
         records: Iterable[LogRecord] | None,
-        evidence: Evidence | None,
+        evidence: Evidence | Callable[[], Evidence] | None,
     ) -> Outcome:
         clock = now or alert.ended_at or alert.started_at
         if clock is None:
@@ -283,7 +283,7 @@ class IncidentService:
         alert: Alert | None,
         now: datetime | None,
         records: Iterable[LogRecord] | None = None,
-        evidence: Evidence | None = None,
+        evidence: Evidence | Callable[[], Evidence] | None = None,
         *,
         issue_state: str = "",
         notes: Sequence[Change] = (),

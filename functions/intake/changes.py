@@ -4,8 +4,8 @@ Pure. An audit entry is a LogEntry whose `protoPayload` is a `google.cloud.audit
 `projects/P/logs/cloudaudit.googleapis.com%2Factivity`; `audit_change` keeps the ones sitrep can
 relate to a failure (Cloud Run deploys and IAM, Secret Manager versions, Cloud SQL instances, VPC
 connectors and networks) and drops the rest. `split_audit` sits beside `record_from_entry`: it takes
-the audit entries out of a log stream (they are not application logs to classify) and lets the others
-through as LogRecords.
+the entries recording a change out of a log stream (they are not application logs to classify) and
+lets the others through as LogRecords.
 
 Revisions come in two shapes, and `revision_spec` reads both: the Cloud Run Admin API v2 (JSON of
 `run_v2.Revision`, or a v2 `Service.template`) and the v1 Knative shape that `gcloud run revisions
@@ -77,14 +77,16 @@ def is_activity_audit(entry: object) -> bool:
 
 
 def split_audit(entries: Iterable[object], sink: Callable[[AuditChange], None]) -> Iterator[LogRecord]:
-    """LogRecords of the application entries; each recognised audit entry goes to `sink` instead."""
+    """LogRecords of the entries; each audit entry recording a change goes to `sink` instead.
+
+    Other audit entries (a job run, a failed execution's system event) stay log evidence, as before.
+    """
     for entry in entries:
-        if is_activity_audit(entry):
-            change = audit_change(entry)
-            if change is not None:
-                sink(change)
-            continue
-        yield record_from_entry(entry)
+        change = audit_change(entry) if is_activity_audit(entry) else None
+        if change is not None:
+            sink(change)
+        else:
+            yield record_from_entry(entry)
 
 
 def audit_changes(entries: Iterable[object]) -> tuple[AuditChange, ...]:
