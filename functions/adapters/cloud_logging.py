@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from functions.core.model import LogRecord
-from functions.incidents.ports import LogSample
-from functions.intake.evidence import record_from_entry
+from functions.core.project_changes import AuditChange
+from functions.incidents.ports import ChangeSample, LogSample
+from functions.intake.changes import audit_change, is_activity_audit, split_audit
 
 RESOURCE_TYPE = "cloud_run_revision"
 # Cloud Run gives plain-text stdout/stderr lines severity DEFAULT (a Spring "ERROR ... Application run failed"
@@ -24,6 +25,14 @@ FAILURE_WORDS_RE = (
     r"cannot|could not|unable|exceeded|exhausted)"
 )
 MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (reference §2.3)
+# The audit entries worth reading (functions.intake.changes recognises them): Cloud Run deploys, IAM
+# policies, Secret Manager versions, Cloud SQL instance changes, VPC connectors and networks. RE2.
+AUDIT_METHODS_RE = (
+    r"(Services\.(Create|Replace|Update)Service|SetIamPolicy|SecretManagerService\.\w+SecretVersion|"
+    r"cloudsql\.instances\.(patch|update|restart|failover|restoreBackup)|VpcAccessService\.\w+Connector|"
+    r"compute\.(networks|subnetworks|firewalls|routes|routers)\.)"
+)
+AUDIT_PAGE_SIZE = 200  # one page per update: changes in a window are few; the newest come first
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -50,6 +59,17 @@ def build_filter(services: Sequence[str], start: datetime, end: datetime, min_se
         # Too many services to name: read the whole resource type instead of failing the query.
         return build_filter((), start, end, min_severity)
     return query
+
+
+def build_audit_filter(project: str, start: datetime, end: datetime) -> str:
+    """The Admin Activity audit log of the project, the methods that change things, explicit time bounds."""
+    log_name = f"projects/{project}/logs/cloudaudit.googleapis.com%2Factivity"
+    return " AND ".join((
+        f"logName={_quote(log_name)}",
+        f'protoPayload.methodName=~"{AUDIT_METHODS_RE}"',
+        f'timestamp>="{_rfc3339(start)}"',
+        f'timestamp<="{_rfc3339(end)}"',
+    ))  # fmt: skip
 
 
 class CloudLoggingSource:
@@ -112,7 +132,8 @@ class CloudLoggingSource:
                     method="POST", path="/entries:list", data=body, timeout=self._timeout_s
                 )
                 calls += 1
-                records.extend(record_from_entry(raw) for raw in response.get("entries") or ())
+                # A failed change (an audit entry at ERROR) is read by read_changes: never a log line here.
+                records.extend(split_audit(response.get("entries") or (), _ignore))
                 token = str(response.get("nextPageToken") or "")
                 if not token:
                     break
@@ -120,3 +141,26 @@ class CloudLoggingSource:
             # Logs are evidence, not the alert: the card still goes out, saying what is missing.
             error = f"Cloud Logging read failed after {len(records)} entries ({type(exc).__name__})"
         return LogSample(tuple(records), calls=calls, truncated=bool(token) and not error, error=error)
+
+    def read_changes(self, project: str, start: datetime, end: datetime) -> ChangeSample:
+        """One entries:list page of the window's Admin Activity audit entries that record a change."""
+        from google.api_core import exceptions as gexc
+
+        body = {
+            "resourceNames": [f"projects/{project}"],
+            "filter": build_audit_filter(project, start, end),
+            "orderBy": "timestamp desc",
+            "pageSize": AUDIT_PAGE_SIZE,
+        }
+        try:
+            response = self._client(project)._connection.api_request(
+                method="POST", path="/entries:list", data=body, timeout=self._timeout_s
+            )
+        except (gexc.GoogleAPIError, OSError) as exc:
+            return ChangeSample(calls=1, error=f"Cloud Audit Logs read failed ({type(exc).__name__})")
+        found = (audit_change(raw) for raw in response.get("entries") or () if is_activity_audit(raw))
+        return ChangeSample(tuple(c for c in found if c is not None), calls=1)
+
+
+def _ignore(_: AuditChange) -> None:
+    """The error-log read leaves changes to `read_changes`, which reads them all."""

@@ -146,19 +146,26 @@ def build_service(settings: Settings, adapters: Services, *, interactive: bool =
 
 
 def live_sources(settings: Settings, adapters: Services) -> Services:
-    """Add the Cloud Logging and Cloud Monitoring sources (the deployed function's evidence)."""
+    """Add the Cloud Logging, Cloud Monitoring and Cloud Run sources (the deployed function's evidence).
+
+    The Logging source also reads the window's Admin Activity audit entries (what changed).
+    """
     from functions.adapters.cloud_logging import CloudLoggingSource
     from functions.adapters.cloud_monitoring import CloudMonitoringSource
+    from functions.adapters.cloud_run import CloudRunRevisions
 
+    logs = CloudLoggingSource(
+        endpoint=settings.logging_api_endpoint,
+        page_size=settings.log_page_size,
+        pages=settings.log_pages,
+        timeout_s=settings.http_timeout_s,
+    )
     return replace(
         adapters,
-        logs=CloudLoggingSource(
-            endpoint=settings.logging_api_endpoint,
-            page_size=settings.log_page_size,
-            pages=settings.log_pages,
-            timeout_s=settings.http_timeout_s,
-        ),
+        logs=logs,
         metrics=CloudMonitoringSource(endpoint=settings.monitoring_api_endpoint, timeout_s=settings.http_timeout_s),
+        audit=logs,
+        revisions=CloudRunRevisions(endpoint=settings.run_api_endpoint, timeout_s=settings.http_timeout_s),
     )
 
 
