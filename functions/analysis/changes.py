@@ -195,7 +195,8 @@ def _deploy(change: AuditChange, specs: Mapping[str, RevisionSpec], earlier: Seq
         details = (f"image {image_label(new.image)} (the previous revision's spec was not available)",)
     elif new is not None and old is not None and not details:
         details = ("no configuration change (traffic or metadata only)",)
-    subject = revision or (f"{change.service} generation {change.generation}" if change.generation else change.service)
+    generation = f"{change.service} (generation {change.generation})" if change.generation else change.service
+    subject = revision or generation
     previous = change.previous_revision or (old.name if old is not None and old.name else "")
     return ProjectChange(
         kind=ChangeKind.DEPLOY,
