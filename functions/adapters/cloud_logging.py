@@ -28,10 +28,10 @@ MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (reference §2.
 # The audit entries worth reading (functions.intake.changes recognises them): Cloud Run deploys, IAM
 # policies, Secret Manager versions, Cloud SQL instance changes, VPC connectors and networks. RE2.
 AUDIT_METHODS_RE = (
-    r"(Services\.(Create|Replace|Update)Service|SetIamPolicy|SecretManagerService\.\w+SecretVersion|"
-    r"cloudsql\.instances\.(patch|update|restart|failover|restoreBackup)|VpcAccessService\.\w+Connector|"
-    r"compute\.(networks|subnetworks|firewalls|routes|routers)\.)"
-)
+    r"(Services[.](Create|Replace|Update)Service|SetIamPolicy|SecretManagerService[.][A-Za-z]+SecretVersion|"
+    r"cloudsql[.]instances[.](patch|update|restart|failover|restoreBackup)|VpcAccessService[.][A-Za-z]+Connector|"
+    r"compute[.](networks|subnetworks|firewalls|routes|routers)[.])"
+)  # no backslashes: inside a quoted string of the query language they would need escaping twice
 AUDIT_PAGE_SIZE = 200  # one page per update: changes in a window are few; the newest come first
 
 

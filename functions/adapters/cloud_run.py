@@ -50,8 +50,10 @@ class CloudRunRevisions:
         if not wanted:
             return RevisionSample()
         if self._endpoint.startswith(("http://", "https://")):
-            return RevisionSample(error="RUN_API_ENDPOINT is an HTTP URL; the Cloud Run client speaks gRPC here "
-                                        "(host:port expected): revisions skipped")
+            return RevisionSample(
+                error="RUN_API_ENDPOINT is an HTTP URL; the Cloud Run client speaks gRPC here "
+                "(host:port expected): revisions skipped"
+            )
         from google.cloud import run_v2
 
         specs: list[RevisionSpec] = []

@@ -94,7 +94,8 @@ def diff_specs(old: RevisionSpec, new: RevisionSpec) -> SpecDiff:
     removed = sorted(set(old_all) - set(new_all))
     added = sorted(set(new_all) - set(old_all))
     changed = sorted(
-        name for name in set(old_all) & set(new_all)
+        name
+        for name in set(old_all) & set(new_all)
         if old_env.get(name) != new_env.get(name) or old_secret.get(name) != new_secret.get(name)
     )
     env_parts = []
@@ -116,8 +117,10 @@ def diff_specs(old: RevisionSpec, new: RevisionSpec) -> SpecDiff:
         _moved("min instances", old.min_instances, new.min_instances),
         _moved("max instances", old.max_instances, new.max_instances),
     ]
-    network = [_moved("VPC connector", old.vpc_connector, new.vpc_connector),
-               _moved("VPC egress", old.vpc_egress, new.vpc_egress)]
+    network = [
+        _moved("VPC connector", old.vpc_connector, new.vpc_connector),
+        _moved("VPC egress", old.vpc_egress, new.vpc_egress),
+    ]
     account = _moved("service account", old.service_account, new.service_account)
     probe = _moved("startup probe", old.startup_probe, new.startup_probe)
     sql = _moved("Cloud SQL", ",".join(old.cloudsql_instances), ",".join(new.cloudsql_instances))
@@ -185,8 +188,14 @@ def _previous_spec(
 def _deploy(change: AuditChange, specs: Mapping[str, RevisionSpec], earlier: Sequence[AuditChange]) -> ProjectChange:
     revision = change.revision
     if not revision and change.generation is not None:
-        revision = next((name for name, s in specs.items()
-                         if s.service == change.service and revision_number(name) == change.generation), "")
+        revision = next(
+            (
+                name
+                for name, s in specs.items()
+                if s.service == change.service and revision_number(name) == change.generation
+            ),
+            "",
+        )
     new = specs.get(revision) or change.spec
     old = _previous_spec(change, new, specs, earlier)
     diff = diff_specs(old, new) if old is not None and new is not None else SpecDiff()
@@ -233,8 +242,15 @@ def _other(change: AuditChange) -> ProjectChange:
     details = change.detail
     if change.kind in (ChangeKind.SECRET, ChangeKind.DATABASE, ChangeKind.NETWORK) and details:
         verb, details = details[0], details[1:]
-    return ProjectChange(kind=change.kind, at=change.at, actor=change.actor, subject=subject, verb=verb,
-                         details=details, service=change.service)
+    return ProjectChange(
+        kind=change.kind,
+        at=change.at,
+        actor=change.actor,
+        subject=subject,
+        verb=verb,
+        details=details,
+        service=change.service,
+    )
 
 
 def what_changed(evidence: ChangeEvidence) -> tuple[ProjectChange, ...]:
@@ -267,7 +283,8 @@ def revisions_to_read(audit: Sequence[AuditChange], records: Iterable[LogRecord]
     failing = [c for c in deploys if c.service in seen] or deploys
     change = failing[-1]
     revision = change.revision or next(
-        (r for r in sorted(seen.get(change.service, ())) if revision_number(r) == change.generation), "")
+        (r for r in sorted(seen.get(change.service, ())) if revision_number(r) == change.generation), ""
+    )
     project = change.resource.split("/")[1] if change.resource.startswith(("projects/", "namespaces/")) else ""
     if not project:
         return ()
@@ -347,8 +364,10 @@ def rollback_text(change: ProjectChange, command: str) -> str:
     why = f" ({change.details[0]})" if change.details else ""
     when = change.at.strftime("%H:%M") + " " if change.at else ""
     who = f" by {change.actor}" if change.actor else ""
-    return (f"Roll back {change.service} to {change.previous_revision}, undoing the {when}deploy of "
-            f"{change.subject}{who}{why}: `{command}`")
+    return (
+        f"Roll back {change.service} to {change.previous_revision}, undoing the {when}deploy of "
+        f"{change.subject}{who}{why}: `{command}`"
+    )
 
 
 @dataclass(frozen=True)
@@ -391,8 +410,11 @@ def link_changes(
                 newest = changes[hits[0]]
                 cause = replace(cause, chain=(*cause.chain, f"changed before it: {change_phrase(newest)}"))
                 if newest.kind is ChangeKind.DEPLOY and newest.previous_revision and group == 0:
-                    cause = replace(cause, revision=cause.revision or newest.revision,
-                                    previous_revision=cause.previous_revision or newest.previous_revision)
+                    cause = replace(
+                        cause,
+                        revision=cause.revision or newest.revision,
+                        previous_revision=cause.previous_revision or newest.previous_revision,
+                    )
                     out_actions = _with_rollback(out_actions, cause, newest, region)
             linked_roots[group].append(cause)
     note = ""
@@ -400,8 +422,7 @@ def link_changes(
         note = f"Changes could not be read: {evidence.error}"
     elif not changes:
         note = "No change found in the window" + _window(evidence) + "."
-    return Linked(tuple(linked_roots[0]), tuple(linked_roots[1]), tuple(out_actions),
-                  WhatChanged(tuple(changes), note))
+    return Linked(tuple(linked_roots[0]), tuple(linked_roots[1]), tuple(out_actions), WhatChanged(tuple(changes), note))
 
 
 def _window(evidence: ChangeEvidence) -> str:

@@ -190,8 +190,9 @@ def _iam(proto: Mapping[str, Any], resource: str, base: dict[str, Any]) -> Audit
             detail.append(f"{verb} {role} {preposition} {member}")
     service = resource.rsplit("/", 1)[-1] if "/services/" in resource else ""
     target = _iam_target(resource)
-    return AuditChange(ChangeKind.IAM, target=target, service=service, detail=tuple(detail),
-                       removes_access=removes, **base)
+    return AuditChange(
+        ChangeKind.IAM, target=target, service=service, detail=tuple(detail), removes_access=removes, **base
+    )
 
 
 def _iam_target(resource: str) -> str:
@@ -347,8 +348,11 @@ def _probe(probe: Mapping[str, Any]) -> str:
         kind = "grpc"
     else:
         kind = f"tcp :{as_int(as_mapping(probe.get('tcpSocket')).get('port')) or ''}".rstrip(" :")
-    timing = [f"{key}={as_int(probe.get(key))}" for key in
-              ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold") if as_int(probe.get(key))]
+    timing = [
+        f"{key}={as_int(probe.get(key))}"
+        for key in ("initialDelaySeconds", "timeoutSeconds", "periodSeconds", "failureThreshold")
+        if as_int(probe.get(key))
+    ]
     return " ".join([kind, *timing])
 
 
