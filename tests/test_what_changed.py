@@ -22,13 +22,14 @@ from functions.core.model import Action, Category, LogRecord, Priority, RootCaus
 from functions.core.project_changes import ChangeEvidence, ChangeKind, ProjectChange, WhatChanged
 from functions.intake.changes import audit_change, revision_spec, revisions_from_json, split_audit
 from functions.intake.evidence import parse_rfc3339
+from functions.render.jsonout import iso
 from functions.render.markdown import render_markdown
 from functions.render.slack import SLACK_MAX_CHANGES, render_slack
 from tests import audit_entries as ae
 from tests.cardfactory import staging_card
 from tests.fakes.cloud_logging import LoggingFake, log_entry
 from tests.fakes.cloud_run import CloudRunFake, revision
-from tests.harness import NO_NETWORK
+from tests.harness import NO_NETWORK, Start
 
 ROOT = Path(__file__).resolve().parent.parent
 OLD = ae.knative_template(
@@ -430,3 +431,38 @@ def test_revisions_are_read_through_run_v2_at_most_two_and_a_failure_is_a_note()
         fake.fail_next()
         failed = source.read_revisions([served[0].name])
         assert failed.revisions == () and "Cloud Run revisions unavailable" in failed.error
+
+
+# --- the function, end to end ----------------------------------------------------------------
+
+
+def test_the_deployed_function_reads_the_deploy_and_its_revisions_and_links_the_missing_module(
+    deployed: Start,
+) -> None:
+    from tests.scenario import staging
+
+    scenario = staging()
+    first_error = min(
+        e["timestamp"] for e in scenario.entries if e["resource"]["labels"].get("revision_name") == "backend-00742-b95"
+    )
+    deployed_at = iso(_at(first_error) - timedelta(seconds=90)) or ""
+    old = ae.knative_template("us-docker.pkg.dev/test-project/apps/backend@sha256:0000aa12", {"SERVICE_ID": "backend"})
+    new = ae.knative_template("us-docker.pkg.dev/test-project/apps/backend@sha256:ffffcd34", {"SERVICE_ID": "backend"})
+    deploy = ae.replace_service("backend", deployed_at, new, generation=742, previous="backend-00741-x2k")
+    revisions = [
+        revision(ae.PROJECT, ae.REGION, "backend", name, image=tpl["spec"]["containers"][0]["image"],
+                 env={"SERVICE_ID": "backend"})
+        for name, tpl in (("backend-00742-b95", new), ("backend-00741-x2k", old))
+    ]  # fmt: skip
+    function = deployed(entries=[*scenario.entries, deploy], revisions=revisions)
+    assert function.send(scenario.notification()) == 200
+    assert function.run is not None and len(function.run.requests) == 2
+    assert len(function.logging.requests_to("entries.list")) <= 4
+    [card] = function.top_level()
+    [changes] = [b for b in card["blocks"] if b["block_id"] == "sitrep_changes"]
+    assert "backend-00742-b95 deployed by ci@test-project.iam.gserviceaccount.com — image …aa12 → …cd34" in (
+        changes["elements"][0]["text"]
+    )
+    [issue] = function.tracking_issues()
+    assert "### What changed" in issue["body"]
+    assert "undoing the" in issue["body"] and "deploy of backend-00742-b95" in issue["body"]
