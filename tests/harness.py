@@ -135,8 +135,8 @@ def deployed(
 
     Defaults: a Slack fake and a GitHub fake on the real clock (lookups by time window must find
     what was posted), the staging outage's entries and series served by the Logging and Monitoring
-    fakes, and a Cloud Run Admin API fake serving `revisions` (none by default). `entries` / `series` replace the scenario's evidence; `env` adds or overrides settings
-    (None as a value removes one).
+    fakes, and a Cloud Run Admin API fake serving `revisions` (none by default). `entries` / `series`
+    replace the scenario's evidence; `env` adds or overrides settings (None as a value removes one).
     """
     with ExitStack() as stack:
 
@@ -173,9 +173,8 @@ def deployed(
             thread.start()
             stack.callback(reset_runtime)
             stack.callback(server.shutdown)
-            return Function(
-                f"http://127.0.0.1:{server.server_port}/", scenario, slack, github, logging_server, monitoring_server, run
-            )
+            url = f"http://127.0.0.1:{server.server_port}/"
+            return Function(url, scenario, slack, github, logging_server, monitoring_server, run)
 
         yield start
 
