@@ -466,3 +466,20 @@ def test_the_deployed_function_reads_the_deploy_and_its_revisions_and_links_the_
     [issue] = function.tracking_issues()
     assert "### What changed" in issue["body"]
     assert "undoing the" in issue["body"] and "deploy of backend-00742-b95" in issue["body"]
+
+
+def test_the_cloud_run_fake_answers_like_the_admin_api() -> None:
+    import grpc
+    from google.cloud import run_v2
+    from google.cloud.run_v2.services.revisions.transports import RevisionsGrpcTransport
+
+    served = revision("test-project", ae.REGION, "backend", "backend-00001-abc", image="img:1")
+    with CloudRunFake([served]) as fake:
+        client = run_v2.RevisionsClient(transport=RevisionsGrpcTransport(channel=grpc.insecure_channel(fake.address)))
+        assert client.get_revision(name=served.name, retry=None, timeout=5).containers[0].image == "img:1"
+        from google.api_core import exceptions as gexc
+
+        with pytest.raises(gexc.NotFound):
+            client.get_revision(name=served.name.replace("00001", "00002"), retry=None, timeout=5)
+        with pytest.raises(gexc.InvalidArgument):
+            client.get_revision(name="backend-00001-abc", retry=None, timeout=5)
