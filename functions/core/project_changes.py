@@ -74,13 +74,12 @@ class AuditChange:
 
 @dataclass(frozen=True)
 class ChangeEvidence:
-    """The changes read for a window; `searched` False means nobody looked (no source), not "none"."""
+    """The changes read for a window: audit entries that record a change, and revision specs."""
 
     start: datetime | None = None
     end: datetime | None = None
     audit: tuple[AuditChange, ...] = ()
     revisions: tuple[RevisionSpec, ...] = ()
-    searched: bool = True
     error: str = ""
 
 
