@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 from functions_framework import create_app
-from google.cloud import monitoring_v3
+from google.cloud import monitoring_v3, run_v2
 from werkzeug.serving import make_server
 
 from functions.entry.runtime import JsonLineFormatter, reset_runtime, setup_logging
@@ -34,6 +34,7 @@ from tests.fakes import github as gh
 from tests.fakes import slack as sl
 from tests.fakes.cloud_logging import LoggingFake
 from tests.fakes.cloud_monitoring import MonitoringFake
+from tests.fakes.cloud_run import CloudRunFake
 from tests.fakes.github import GitHubFake
 from tests.fakes.slack import SlackFake
 from tests.scenario import Scenario, binary_cloudevent, pubsub_data, staging, structured_cloudevent
@@ -59,6 +60,7 @@ class Function:
     github: GitHubFake
     logging: LoggingFake
     monitoring: MonitoringFake
+    run: CloudRunFake | None = None
     replies: list[Reply] = field(default_factory=list)
 
     def post(self, headers: Mapping[str, str], body: bytes) -> int:
@@ -106,10 +108,16 @@ NO_NETWORK = {
 
 
 def function_env(
-    slack: SlackFake, github: GitHubFake, logs: LoggingFake, monitoring: MonitoringFake, ledger: Path
+    slack: SlackFake,
+    github: GitHubFake,
+    logs: LoggingFake,
+    monitoring: MonitoringFake,
+    ledger: Path,
+    run: CloudRunFake | None = None,
 ) -> dict[str, str]:
     """The settings that point the function at the fakes (no write pauses, a ledger in tmp, no way out)."""
     return {
+        **({"RUN_API_ENDPOINT": run.address} if run is not None else {}),
         **NO_NETWORK,
         "SLACK_BOT_TOKEN": sl.BOT_TOKEN,
         "SLACK_CHANNEL": sl.CHANNEL,
@@ -132,8 +140,8 @@ def deployed(
 
     Defaults: a Slack fake and a GitHub fake on the real clock (lookups by time window must find
     what was posted), the staging outage's entries and series served by the Logging and Monitoring
-    fakes. `entries` / `series` replace the scenario's evidence; `env` adds or overrides settings
-    (None as a value removes one).
+    fakes, and a Cloud Run Admin API fake serving `revisions` (none by default). `entries` / `series`
+    replace the scenario's evidence; `env` adds or overrides settings (None as a value removes one).
     """
     with ExitStack() as stack:
 
@@ -144,14 +152,16 @@ def deployed(
             entries: Iterable[Mapping[str, Any]] | None = None,
             series: Iterable[monitoring_v3.TimeSeries] | None = None,
             env: Mapping[str, str | None] | None = None,
+            revisions: Iterable[run_v2.Revision] = (),
         ) -> Function:
             slack = stack.enter_context(slack or SlackFake(first_ts_seconds=int(time.time())))
             github = stack.enter_context(github or GitHubFake(clock=lambda: datetime.now(timezone.utc)))
             scenario = staging()
             logging_server.add_entries(scenario.entries if entries is None else entries)
             monitoring_server.add_series(*(scenario.series if series is None else series))
+            run = stack.enter_context(CloudRunFake(revisions))
             settings: dict[str, str | None] = {
-                **function_env(slack, github, logging_server, monitoring_server, tmp_path / "ledger.json"),
+                **function_env(slack, github, logging_server, monitoring_server, tmp_path / "ledger.json", run),
                 **(env or {}),
             }
             for key, value in settings.items():
@@ -168,9 +178,8 @@ def deployed(
             thread.start()
             stack.callback(reset_runtime)
             stack.callback(server.shutdown)
-            return Function(
-                f"http://127.0.0.1:{server.server_port}/", scenario, slack, github, logging_server, monitoring_server
-            )
+            url = f"http://127.0.0.1:{server.server_port}/"
+            return Function(url, scenario, slack, github, logging_server, monitoring_server, run)
 
         yield start
 

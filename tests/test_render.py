@@ -464,6 +464,8 @@ def test_json_has_the_design_keys_with_string_enums_and_utc_times() -> None:
         "evidence",
         "links",
         "notes",
+        "changes",
+        "changes_note",
     ]
     assert {
         "key",

@@ -403,7 +403,10 @@ def test_runtime_identity_reads_logs_and_metrics_and_may_only_snooze_at_project_
     grants = _resources("google_project_iam_member")
     runtime_roles = set(re.findall(r'"(roles/[\w.]+)"', grants["runtime"]["for_each"]))
     # snoozeEditor (Silence 1h) only with Slack actions: the narrowest predefined role with monitoring.snoozes.create.
-    assert runtime_roles == {"roles/logging.viewer", "roles/monitoring.viewer", "roles/monitoring.snoozeEditor"}
+    # run.viewer reads revisions for "What changed"; Admin Activity audit logs need nothing beyond logging.viewer.
+    assert runtime_roles == {
+        "roles/logging.viewer", "roles/monitoring.viewer", "roles/run.viewer", "roles/monitoring.snoozeEditor"
+    }
     assert 'local.slack_actions_enabled ? ["roles/monitoring.snoozeEditor"] : []' in grants["runtime"]["for_each"]
     others = [name for name, body in grants.items() if "google_service_account.runtime" in body["member"]]
     assert others == ["runtime"]

@@ -8,15 +8,16 @@ come from metrics.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from functions.core.model import LogRecord
-from functions.incidents.ports import LogSample
+from functions.incidents.ports import ChangeSample, LogSample
+from functions.intake.changes import audit_change, is_activity_audit, records_and_changes
 from functions.intake.evidence import record_from_entry
 from functions.intake.jsonbounds import MAX_INT_DIGITS, MAX_JSON_DEPTH
-from functions.intake.logpage import read_entries_page
+from functions.intake.logpage import EntriesPage, read_entries_page
 
 RESOURCE_TYPE = "cloud_run_revision"
 # Cloud Run gives plain-text stdout/stderr lines severity DEFAULT (a Spring "ERROR ... Application run failed"
@@ -26,6 +27,14 @@ FAILURE_WORDS_RE = (
     r"cannot|could not|unable|exceeded|exhausted)"
 )
 MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (reference §2.3)
+# The audit entries worth reading (functions.intake.changes recognises them): Cloud Run deploys, IAM
+# policies, Secret Manager versions, Cloud SQL instance changes, VPC connectors and networks. RE2.
+AUDIT_METHODS_RE = (
+    r"(Services[.](Create|Replace|Update)Service|SetIamPolicy|SecretManagerService[.][A-Za-z]+SecretVersion|"
+    r"cloudsql[.]instances[.](patch|update|restart|failover|restoreBackup)|VpcAccessService[.][A-Za-z]+Connector|"
+    r"compute[.](networks|subnetworks|firewalls|routes|routers)[.])"
+)  # no backslashes: inside a quoted string of the query language they would need escaping twice
+AUDIT_PAGE_SIZE = 200  # one page per update: changes in a window are few; the newest come first
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -52,6 +61,17 @@ def build_filter(services: Sequence[str], start: datetime, end: datetime, min_se
         # Too many services to name: read the whole resource type instead of failing the query.
         return build_filter((), start, end, min_severity)
     return query
+
+
+def build_audit_filter(project: str, start: datetime, end: datetime) -> str:
+    """The Admin Activity audit log of the project, the methods that change things, explicit time bounds."""
+    log_name = f"projects/{project}/logs/cloudaudit.googleapis.com%2Factivity"
+    return " AND ".join((
+        f"logName={_quote(log_name)}",
+        f'protoPayload.methodName=~"{AUDIT_METHODS_RE}"',
+        f'timestamp>="{_rfc3339(start)}"',
+        f'timestamp<="{_rfc3339(end)}"',
+    ))  # fmt: skip
 
 
 class CloudLoggingSource:
@@ -96,9 +116,8 @@ class CloudLoggingSource:
         # Raw entries:list pages through google-cloud-logging's own HTTP connection (its endpoint,
         # credentials and retries): the page token says exactly whether more remain, each call is
         # counted, and no per-entry Logger objects are built (each probes the GCE metadata server).
-        # The connection is not public API: this module alone uses it, and tests/test_client_contracts.py
+        # The connection is not public API: this module alone uses it (in `_page`), and tests/test_client_contracts.py
         # fails when the library changes what is used here.
-        connection = self._client(project)._connection
         body: dict[str, object] = {
             "resourceNames": [f"projects/{project}"],
             "filter": build_filter(services, start, end),
@@ -111,14 +130,11 @@ class CloudLoggingSource:
             for _ in range(self._pages):
                 if token:
                     body["pageToken"] = token
-                # The body is read here, entry by entry when it must be: a poison entry is skipped, not fatal.
-                response = connection.api_request(
-                    method="POST", path="/entries:list", data=body, timeout=self._timeout_s, expect_json=False
-                )
+                page = self._page(project, body)
                 calls += 1
-                page = read_entries_page(response)
                 skipped += page.skipped
-                records.extend(record_from_entry(raw) for raw in page.entries)
+                # A failed change (an audit entry at ERROR) is read by read_changes: never a log line here.
+                records.extend(r for r in records_and_changes(page.entries) if isinstance(r, LogRecord))
                 token = page.next_page_token
                 if not token:
                     break
@@ -149,12 +165,33 @@ class CloudLoggingSource:
             return None, 0, "the log-match filter is too long to query"
         body = {"resourceNames": [f"projects/{project}"], "filter": query, "orderBy": "timestamp desc", "pageSize": 1}
         try:
-            response = self._client(project)._connection.api_request(
-                method="POST", path="/entries:list", data=body, timeout=self._timeout_s
-            )
+            entries = self._page(project, body).entries
         except (gexc.GoogleAPIError, OSError) as exc:
             return None, 1, f"Cloud Logging read failed ({type(exc).__name__})"
-        entries = response.get("entries") or ()
         if not entries:
             return None, 1, ""
         return record_from_entry(entries[0]).timestamp or since, 1, ""
+
+    def read_changes(self, project: str, start: datetime, end: datetime) -> ChangeSample:
+        """One entries:list page of the window's Admin Activity audit entries that record a change."""
+        from google.api_core import exceptions as gexc
+
+        body = {
+            "resourceNames": [f"projects/{project}"],
+            "filter": build_audit_filter(project, start, end),
+            "orderBy": "timestamp desc",
+            "pageSize": AUDIT_PAGE_SIZE,
+        }
+        try:
+            entries = self._page(project, body).entries
+        except (gexc.GoogleAPIError, OSError) as exc:
+            return ChangeSample(calls=1, error=f"Cloud Audit Logs read failed ({type(exc).__name__})")
+        found = (audit_change(raw) for raw in entries if is_activity_audit(raw))
+        return ChangeSample(tuple(c for c in found if c is not None), calls=1)
+
+    def _page(self, project: str, body: Mapping[str, object]) -> EntriesPage:
+        """One entries:list call, its body read with the JSON bounds: a poison entry is skipped, not fatal."""
+        response = self._client(project)._connection.api_request(
+            method="POST", path="/entries:list", data=dict(body), timeout=self._timeout_s, expect_json=False
+        )
+        return read_entries_page(response)

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from functions.analysis.aggregate import Aggregates, Aggregator
+from functions.analysis.changes import link_changes
 from functions.analysis.classify.classifier import is_ok
 from functions.analysis.classify.signatures import render_template
 from functions.analysis.health import HealthThresholds, compute_health
@@ -30,6 +31,7 @@ from functions.core.model import (
     MetricCount,
     RequestStats,
 )
+from functions.core.project_changes import AuditChange, ChangeEvidence
 
 _QUIET_SEVERITIES = frozenset({"DEFAULT", "DEBUG", "INFO", "NOTICE", ""})
 
@@ -172,13 +174,17 @@ def request_template(record: LogRecord) -> tuple[str, str] | None:
 
 
 def aggregate_records(
-    records: Iterable[LogRecord], classifier: ClassifierPort, miner: MinerPort
-) -> tuple[Aggregates, dict[str, str]]:
-    """Classify and template every record in one pass; keeps aggregates, not records."""
+    records: Iterable[LogRecord | AuditChange], classifier: ClassifierPort, miner: MinerPort
+) -> tuple[Aggregates, tuple[AuditChange, ...]]:
+    """Classify and template every record in one pass (keeps aggregates, not records); changes are kept aside."""
     agg = Aggregator()
     template_ids: set[str] = set()
     own: dict[str, str] = {}
+    changes: list[AuditChange] = []
     for record in records:
+        if isinstance(record, AuditChange):
+            changes.append(record)
+            continue
         finding = classifier.classify(record)
         if not worth_a_template(record, finding):
             agg.add(record, finding, None)
@@ -194,7 +200,7 @@ def aggregate_records(
     agg.merge_templates(lambda tid: resolved.get(tid, tid))
     texts = {tid: text for tid in set(resolved.values()) if (text := _safely(miner.template, tid, ""))}
     texts.update(own)
-    return agg.result(texts), texts
+    return agg.result(texts), tuple(changes)
 
 
 def _safely(lookup: Callable[[str], str], template_id: str, default: str) -> str:
@@ -207,26 +213,29 @@ def _safely(lookup: Callable[[str], str], template_id: str, default: str) -> str
 
 def analyse(
     alerts: Sequence[Alert],
-    records: Iterable[LogRecord],
+    records: Iterable[LogRecord | AuditChange],
     *,
     classifier: ClassifierPort,
     miner: MinerPort,
     knowledge: Knowledge,
     now: datetime | None = None,
-    evidence: Evidence | Callable[[], Evidence] | None = None,
+    evidence: Evidence | None = None,
     settings: AnalysisSettings | None = None,
     previous_templates: frozenset[str] = frozenset(),
 ) -> Incident:
     """Run every stage and return the Incident (the card is `build_card(incident, redact)`).
 
     Without `now` (a replay), the incident is judged as of its newest evidence, so the same
-    recording always renders the same card. `evidence` may be a callable, evaluated once the
-    records have been read: a live sample knows whether it was truncated only then.
+    recording always renders the same card. `records` may carry the changes that audit entries record
+    (a replay's export holds both): they join `evidence.changes`.
     """
     settings = settings or AnalysisSettings()
-    aggregates, _ = aggregate_records(records, classifier, miner)
-    if callable(evidence):
-        evidence = evidence()
+    aggregates, streamed = aggregate_records(records, classifier, miner)
+    if streamed:
+        found = evidence.changes if evidence and evidence.changes else ChangeEvidence()
+        changes = replace(found, audit=(*found.audit, *streamed))
+        evidence = replace(evidence, changes=changes) if evidence else Evidence(sampled=False, request_stats={},
+                                                                                   changes=changes)
     if now is None:
         ended = [a.ended_at for a in alerts if a.ended_at]
         started = [a.started_at for a in alerts if a.started_at]
@@ -253,6 +262,14 @@ def analyse(
         _merge_traffic(aggregates.traffic, metric_stats),
         settings.region,
     )
+    linked = link_changes(
+        evidence.changes if evidence else None,
+        diagnosis.root_causes,
+        diagnosis.contributing,
+        diagnosis.actions,
+        settings.region,
+        now,
+    )
     recurring = tuple(
         replace(t, is_new=bool(previous_templates) and t.template_id not in previous_templates)
         for t in aggregates.templates[: settings.max_recurring]
@@ -272,9 +289,9 @@ def analyse(
         services=services,
         failures=failures,
         recurring=recurring,
-        root_causes=diagnosis.root_causes,
-        contributing=diagnosis.contributing,
-        actions=diagnosis.actions,
+        root_causes=linked.root_causes,
+        contributing=linked.contributing,
+        actions=linked.actions,
         timeline=timeline,
         timeline_start=timeline_start,
         timeline_step_s=60,
@@ -283,4 +300,5 @@ def analyse(
         notes=tuple(notes),
         now=now,
         region=settings.region,
+        what_changed=linked.what_changed if evidence and evidence.changes else None,
     )

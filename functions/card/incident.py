@@ -25,6 +25,7 @@ from functions.core.model import (
     Severity,
     Template,
 )
+from functions.core.project_changes import WhatChanged
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 MAX_SPARK_BUCKETS = 40
@@ -181,6 +182,7 @@ def build_incident(
     notes: tuple[str, ...],
     now: datetime,
     region: str = "",
+    what_changed: WhatChanged | None = None,
 ) -> Incident:
     """Assemble the Incident; pure: `now` is passed in."""
     if not alerts:
@@ -222,6 +224,7 @@ def build_incident(
         links=build_links(alerts, services, window_start, ended or now, region),
         notes=notes,
         region=region,
+        what_changed=what_changed,
     )
 
 
@@ -339,12 +342,31 @@ def build_card(incident: Incident, redact: Callable[[str], str]) -> Card:
         alerts=incident.alerts,
         evidence_total=incident.records_analysed,
         sampled=incident.sampled,
+        what_changed=redact_what_changed(incident.what_changed, redact),
     )
 
 
 def with_resolution(card: Card, why: str) -> Card:
     """The resolved card saying how it ended when no alert said so (a person, a quiet period, reconciliation)."""
     return replace(card, status_line=f"{card.status_line} · {why}")
+
+
+def redact_what_changed(section: WhatChanged | None, redact: Callable[[str], str]) -> WhatChanged | None:
+    """Who, what and the diff come from audit entries and request bodies: redacted like log text."""
+    if section is None:
+        return None
+    changes = tuple(
+        replace(
+            c,
+            actor=redact(c.actor),
+            subject=redact(c.subject),
+            verb=redact(c.verb),
+            details=tuple(redact(d) for d in c.details),
+            linked=tuple(redact(x) for x in c.linked),
+        )
+        for c in section.changes
+    )
+    return WhatChanged(changes, redact(section.note))
 
 
 def component_rows(failures: Sequence[Failure], redact: Callable[[str], str]) -> tuple[ComponentRow, ...]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from functions.core.project_changes import ChangeEvidence, WhatChanged
+
 
 class Category(StrEnum):
     """The fixed failure taxonomy of DESIGN §2 (values appear in the JSON output)."""
@@ -213,6 +215,7 @@ class Evidence:
     request_stats: Mapping[str, RequestStats]
     metric_counts: tuple[MetricCount, ...] = ()
     notes: tuple[str, ...] = ()
+    changes: ChangeEvidence | None = None  # None: no change source (nothing to say about changes)
 
 
 @dataclass(frozen=True)
@@ -299,6 +302,7 @@ class Incident:
     links: tuple[Link, ...] = ()
     notes: tuple[str, ...] = ()
     region: str = ""
+    what_changed: WhatChanged | None = None  # None: changes were not looked for
 
 
 @dataclass(frozen=True)
@@ -334,3 +338,4 @@ class Card:
     alerts: tuple[AlertRef, ...]
     evidence_total: int
     sampled: bool
+    what_changed: WhatChanged | None = None  # redacted; None: changes were not looked for

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 
 from functions.core.errors import AlertError, InputError
 from functions.core.model import Alert, Card, Evidence, Incident, LogRecord, MetricCount, RequestStats
+from functions.core.project_changes import AuditChange, ChangeEvidence, RevisionSpec
 from functions.entry.settings import Settings
 from functions.intake.alert import parse_alert
-from functions.intake.evidence import iter_records
+from functions.intake.changes import load_revisions, records_and_changes
+from functions.intake.evidence import iter_log_entries
 from functions.intake.metrics import load_time_series, metric_counts_from_series, stats_from_series
 
 ALERT_FILE = "alert.json"
 LOGS_FILE = "logs.json"
 METRICS_FILE = "metrics.json"
+REVISIONS_FILE = "revisions.json"
 
 
 @dataclass(frozen=True)
@@ -26,11 +30,19 @@ class Replay:
     alert: Alert
     logs_path: Path | None
     evidence: Evidence
+    revisions: tuple[RevisionSpec, ...] = ()
 
-    def records(self) -> Iterator[LogRecord]:
+    def records(self) -> Iterator[LogRecord | AuditChange]:
+        """The entries of logs.json, streamed once: log records, and the changes its audit entries record."""
         if self.logs_path is None:
             return iter(())
-        return iter_records(self.logs_path)
+        return records_and_changes(iter_log_entries(self.logs_path))
+
+    def evidence_for(self, lookback: timedelta) -> Evidence:
+        """The evidence known before logs.json is read: metrics, notes, revisions.json and the change window."""
+        start = self.alert.started_at - lookback if self.alert.started_at else None
+        changes = ChangeEvidence(start=start, end=self.alert.ended_at, revisions=self.revisions)
+        return replace(self.evidence, changes=changes)
 
 
 def load_replay(directory: Path) -> Replay:
@@ -60,6 +72,8 @@ def load_replay(directory: Path) -> Replay:
         metric_counts = metric_counts_from_series(series)
     else:
         notes.append("No metrics.json: counts and health come from the log entries given.")
+    revisions_path = directory / REVISIONS_FILE
+    revisions = load_revisions(revisions_path) if revisions_path.is_file() else ()
     return Replay(
         directory=directory,
         alert=alert,
@@ -70,6 +84,7 @@ def load_replay(directory: Path) -> Replay:
             metric_counts=metric_counts,
             notes=tuple(notes),
         ),
+        revisions=revisions,
     )
 
 
@@ -87,18 +102,18 @@ def run_replay(replay: Replay, settings: Settings) -> ReplayResult:
     from functions.entry.wiring import analyse_only, build_service, delivery_adapters
 
     replay = replace(replay, alert=with_group_environment(replay.alert, settings.group_labels, settings.environment))
+    lookback = timedelta(minutes=settings.lookback_minutes)
 
+    evidence = replay.evidence_for(lookback)
     if not (settings.slack_enabled or settings.github_enabled):
-        incident, card = analyse_only(replay.alert, replay.records(), replay.evidence, settings)
+        incident, card = analyse_only(replay.alert, replay.records(), evidence, settings)
         return ReplayResult(incident, card, (), False)
     service = build_service(settings, delivery_adapters(settings))
-    outcome = service.handle(
-        replay.alert, None, records=replay.records(), evidence=replay.evidence, raise_transient=False
-    )
+    outcome = service.handle(replay.alert, None, records=replay.records(), evidence=evidence, raise_transient=False)
     log = [f"{surface}: {status}" for surface, status in outcome.surfaces.items()]
     log.insert(0, f"incident {outcome.key}: {outcome.transition.value}")
     if outcome.incident is None or outcome.card is None:
-        incident, card = analyse_only(replay.alert, replay.records(), replay.evidence, settings)
+        incident, card = analyse_only(replay.alert, replay.records(), evidence, settings)
     else:
         incident, card = outcome.incident, outcome.card
     return ReplayResult(incident, card, tuple(log), bool(outcome.errors))

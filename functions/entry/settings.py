@@ -46,6 +46,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "GITHUB_API_URL": (DEFAULT_GITHUB_API_URL, "GitHub API base URL (GitHub Enterprise: https://HOST/api/v3)"),
     "LOGGING_API_ENDPOINT": ("", "Cloud Logging REST base URL override (http://127.0.0.1:PORT), anonymous credentials"),
     "MONITORING_API_ENDPOINT": ("", "Cloud Monitoring gRPC host:port override, insecure, anonymous"),
+    "RUN_API_ENDPOINT": ("", "Cloud Run Admin API gRPC host:port override, insecure, anonymous"),
     "SITREP_LEDGER": (".sitrep-ledger.json", "local JSON ledger path, used when no tracking issue is configured"),
     "SITREP_TOPIC": ("", "Pub/Sub topic (projects/P/topics/T) the Slack actions function hands slow work to"),
     "PUBSUB_EMULATOR_HOST": ("", "google-cloud-pubsub's own setting for a local Pub/Sub server"),
@@ -111,6 +112,7 @@ class Settings:
     github_api_url: str = DEFAULT_GITHUB_API_URL
     logging_api_endpoint: str = ""
     monitoring_api_endpoint: str = ""
+    run_api_endpoint: str = ""
     ledger_path: str = ".sitrep-ledger.json"
     topic: str = ""
     project: str = ""
@@ -173,6 +175,7 @@ class Settings:
             github_api_url=_get(env, "GITHUB_API_URL").rstrip("/"),
             logging_api_endpoint=_get(env, "LOGGING_API_ENDPOINT").rstrip("/"),
             monitoring_api_endpoint=_get(env, "MONITORING_API_ENDPOINT"),
+            run_api_endpoint=_get(env, "RUN_API_ENDPOINT"),
             ledger_path=_get(env, "SITREP_LEDGER"),
             topic=topic,
             project=_get(env, "GOOGLE_CLOUD_PROJECT") or (topic.split("/")[1] if topic else ""),

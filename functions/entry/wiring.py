@@ -19,6 +19,7 @@ from functions.analysis.rootcause import SignatureInfo
 from functions.analysis.templates.miner import TemplateMiner
 from functions.card.incident import build_card
 from functions.core.model import Alert, Card, Evidence, Incident, LogRecord
+from functions.core.project_changes import AuditChange
 from functions.entry.settings import Settings
 from functions.incidents.ports import RecentLogs
 from functions.incidents.service import IncidentService, Outcome, Renderers, Services
@@ -68,7 +69,10 @@ def analysis_settings(settings: Settings) -> AnalysisSettings:
 
 
 def analyse_only(
-    alert: Alert, records: Iterable[LogRecord], evidence: Evidence | None, settings: Settings
+    alert: Alert,
+    records: Iterable[LogRecord | AuditChange],
+    evidence: Evidence | None,
+    settings: Settings,
 ) -> tuple[Incident, Card]:
     """The pipeline without delivery: what `replay` prints when nothing is configured to receive it."""
     c = core()
@@ -171,19 +175,26 @@ def build_ticker(settings: Settings, service: IncidentService, adapters: Service
 
 
 def live_sources(settings: Settings, adapters: Services) -> Services:
-    """Add the Cloud Logging and Cloud Monitoring sources (the deployed function's evidence)."""
+    """Add the Cloud Logging, Cloud Monitoring and Cloud Run sources (the deployed function's evidence).
+
+    The Logging source also reads the window's Admin Activity audit entries (what changed).
+    """
     from functions.adapters.cloud_logging import CloudLoggingSource
     from functions.adapters.cloud_monitoring import CloudMonitoringSource
+    from functions.adapters.cloud_run import CloudRunRevisions
 
+    logs = CloudLoggingSource(
+        endpoint=settings.logging_api_endpoint,
+        page_size=settings.log_page_size,
+        pages=settings.log_pages,
+        timeout_s=settings.http_timeout_s,
+    )
     return replace(
         adapters,
-        logs=CloudLoggingSource(
-            endpoint=settings.logging_api_endpoint,
-            page_size=settings.log_page_size,
-            pages=settings.log_pages,
-            timeout_s=settings.http_timeout_s,
-        ),
+        logs=logs,
         metrics=CloudMonitoringSource(endpoint=settings.monitoring_api_endpoint, timeout_s=settings.http_timeout_s),
+        audit=logs,
+        revisions=CloudRunRevisions(endpoint=settings.run_api_endpoint, timeout_s=settings.http_timeout_s),
     )
 
 

@@ -1,8 +1,9 @@
 """The ports the incident service reads and delivers through: log and metric sources, a chat surface,
 an issue tracker, a ledger.
 
-Adapters in `functions.adapters` implement them (`cloud_logging.CloudLoggingSource`,
-`cloud_monitoring.CloudMonitoringSource`, `slack_chat.SlackChat`, `github_issues.GitHubIssues`,
+Adapters in `functions.adapters` implement them (`cloud_logging.CloudLoggingSource`, also the
+AuditSource, `cloud_run.CloudRunRevisions`, `cloud_monitoring.CloudMonitoringSource`,
+`slack_chat.SlackChat`, `github_issues.GitHubIssues`,
 `file_ledger.FileLedger`); tests and benchmarks may swap in their own. Sources never raise: what they
 could not read is an `error` on their result. Every delivery method either succeeds or raises a
 `functions.core.errors.DeliveryError` (Transient or Permanent) whose message never carries a secret.
@@ -20,6 +21,7 @@ from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 from functions.core.model import Alert, LogRecord, MetricCount, RequestStats
+from functions.core.project_changes import AuditChange, RevisionSpec
 from functions.render.inert import Markdown, PlainTitle
 from functions.render.slack import SlackMessage
 
@@ -88,6 +90,36 @@ class MetricSource(Protocol):
     """Request and signature counts of the window; never raises."""
 
     def read(self, project: str, services: Sequence[str], start: datetime, end: datetime) -> MetricsResult: ...
+
+
+@dataclass(frozen=True)
+class ChangeSample:
+    """The window's Admin Activity audit entries that record a change (one bounded read)."""
+
+    audit: tuple[AuditChange, ...] = ()
+    calls: int = 0
+    error: str = ""
+
+
+class AuditSource(Protocol):
+    """What changed in the project during the window (Cloud Audit Logs); never raises."""
+
+    def read_changes(self, project: str, start: datetime, end: datetime) -> ChangeSample: ...
+
+
+@dataclass(frozen=True)
+class RevisionSample:
+    """Cloud Run revision specs read by full name (projects/P/locations/L/services/S/revisions/R)."""
+
+    revisions: tuple[RevisionSpec, ...] = ()
+    calls: int = 0
+    error: str = ""
+
+
+class RevisionSource(Protocol):
+    """The configuration of named revisions (Cloud Run Admin API); at most a few calls, never raises."""
+
+    def read_revisions(self, names: Sequence[str]) -> RevisionSample: ...
 
 
 class ChatSurface(Protocol):

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from functions.analysis.changes import revisions_to_read
 from functions.analysis.pipeline import AnalysisSettings, ClassifierPort, Knowledge, MinerPort, analyse
 from functions.card.changes import NOTHING_MATERIAL, Change, describe_changes, snapshot_of
 from functions.card.incident import build_card, incident_key, with_resolution
@@ -29,6 +30,7 @@ from functions.core.model import (
     IncidentStatus,
     LogRecord,
 )
+from functions.core.project_changes import AuditChange, ChangeEvidence, RevisionSpec
 from functions.incidents.delivery import Renderers, SurfaceDelivery
 from functions.incidents.lifecycle import (
     RESOLVED_ALL_CLOSED,
@@ -42,7 +44,15 @@ from functions.incidents.lifecycle import (
     transition_change,
 )
 from functions.incidents.owners import OwnerMap
-from functions.incidents.ports import ChatSurface, IssueTracker, Ledger, LogSource, MetricSource
+from functions.incidents.ports import (
+    AuditSource,
+    ChatSurface,
+    IssueTracker,
+    Ledger,
+    LogSource,
+    MetricSource,
+    RevisionSource,
+)
 
 log = logging.getLogger("sitrep")
 
@@ -58,16 +68,18 @@ class Outcome:
     logging_calls: int = 0
     monitoring_calls: int = 0
     errors: tuple[DeliveryError, ...] = ()
+    run_calls: int = 0
 
 
 @dataclass(frozen=True)
 class _Window:
     """The evidence read for one update, whole, before analysis starts."""
 
-    records: Iterable[LogRecord]
+    records: Iterable[LogRecord | AuditChange]  # a replay's export streams both; a live sample is read whole
     evidence: Evidence
     logging_calls: int = 0
     monitoring_calls: int = 0
+    run_calls: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +100,8 @@ class Services:
     ledger: Ledger | None = None
     logs: LogSource | None = None
     metrics: MetricSource | None = None
+    audit: AuditSource | None = None
+    revisions: RevisionSource | None = None
 
 
 class IncidentService:
@@ -177,18 +191,39 @@ class IncidentService:
         if sample is not None and sample.error:
             notes.append(sample.error)
             log.warning("log evidence incomplete", extra={"error": sample.error, "incident_key": entry.key})
+        changes, audit_calls, run_calls = self._read_changes(project, start, end, sample.records if sample else ())
         evidence = Evidence(
             sampled=bool(sample and sample.truncated),
             request_stats=dict(metrics.request_stats) if metrics else {},
             metric_counts=metrics.metric_counts if metrics else (),
             notes=tuple(notes),
+            changes=changes,
         )
         return _Window(
             records=sample.records if sample else (),
             evidence=evidence,
-            logging_calls=sample.calls if sample else 0,
+            logging_calls=(sample.calls if sample else 0) + audit_calls,
             monitoring_calls=metrics.calls if metrics else 0,
+            run_calls=run_calls,
         )
+
+    def _read_changes(
+        self, project: str, start: datetime, end: datetime, records: Sequence[LogRecord]
+    ) -> tuple[ChangeEvidence | None, int, int]:
+        """The window's changes (one audit page) and the revisions of its newest deploy (at most two reads)."""
+        if self._adapters.audit is None:
+            return None, 0, 0
+        found = self._adapters.audit.read_changes(project, start, end)
+        revisions: tuple[RevisionSpec, ...] = ()
+        run_calls, errors = 0, [found.error] if found.error else []
+        names = revisions_to_read(found.audit, records)
+        if names and self._adapters.revisions is not None:
+            read = self._adapters.revisions.read_revisions(names)
+            revisions, run_calls = read.revisions, read.calls
+            if read.error:
+                log.warning("revisions unavailable: the diff comes from the audit entries",
+                            extra={"error": read.error})
+        return ChangeEvidence(start, end, found.audit, revisions, error="; ".join(errors)), found.calls, run_calls
 
     # --- the notification -------------------------------------------------------------------
 
@@ -197,7 +232,7 @@ class IncidentService:
         alert: Alert,
         now: datetime | None,
         *,
-        records: Iterable[LogRecord] | None = None,
+        records: Iterable[LogRecord | AuditChange] | None = None,
         evidence: Evidence | None = None,
         raise_transient: bool = True,
     ) -> Outcome:
@@ -219,7 +254,7 @@ class IncidentService:
         alert: Alert,
         key: str,
         now: datetime | None,
-        records: Iterable[LogRecord] | None,
+        records: Iterable[LogRecord | AuditChange] | None,
         evidence: Evidence | None,
     ) -> Outcome:
         clock = now or alert.ended_at or alert.started_at
@@ -289,7 +324,7 @@ class IncidentService:
         transition: Transition,
         alert: Alert | None,
         now: datetime | None,
-        records: Iterable[LogRecord] | None = None,
+        records: Iterable[LogRecord | AuditChange] | None = None,
         evidence: Evidence | None = None,
         *,
         issue_state: str = "",
@@ -351,7 +386,7 @@ class IncidentService:
             )
         surfaces = {**_unread(unread), **report.surfaces}
         return Outcome(entry.key, transition, surfaces, incident, card, window.logging_calls,
-                       window.monitoring_calls, tuple(errors))
+                       window.monitoring_calls, tuple(errors), window.run_calls)
 
     # --- the file ledger ------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from functions.card.incident import build_card
 from functions.core.model import Card, Failure, Incident, RootCause, Template
+from functions.core.project_changes import ProjectChange
 from functions.redaction.redact import redact as default_redact
 from functions.render.text import utc
 
@@ -149,4 +150,26 @@ def render_json(incident: Incident, card: Card | None = None, *, redact: Redacto
         "evidence": {"records_analysed": incident.records_analysed, "sampled": incident.sampled},
         "links": [{"label": link.label, "url": link.url} for link in incident.links],
         "notes": list(card.notes),
+        "changes": [_change(c) for c in card.what_changed.changes] if card.what_changed else [],
+        "changes_note": card.what_changed.note if card.what_changed else None,
+    }
+
+
+def _change(c: ProjectChange) -> dict[str, Any]:
+    """From the card: actor, subject, details are already redacted; env var names only, never values."""
+    return {
+        "kind": c.kind.value,
+        "at": iso(c.at),
+        "actor": c.actor,
+        "subject": c.subject,
+        "verb": c.verb,
+        "details": list(c.details),
+        "service": c.service,
+        "revision": c.revision,
+        "previous_revision": c.previous_revision,
+        "env_removed": list(c.env_removed),
+        "env_changed": list(c.env_changed),
+        "env_added": list(c.env_added),
+        "image_changed": c.image_changed,
+        "linked_to": list(c.linked),
     }

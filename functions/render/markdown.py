@@ -34,6 +34,7 @@ from functions.render.text import (
     HEALTH_EMOJI,
     and_more,
     by_priority,
+    change_line,
     clip,
     health_numbers,
     hhmm,
@@ -56,6 +57,7 @@ MD_MAX_CHAIN_STEPS = 10
 MD_MAX_EVIDENCE = 2_000
 MD_MAX_ACTION = 1_000
 MD_MAX_NOTE = 1_000
+MD_MAX_CHANGE = 1_000
 MD_MAX_URL = 4_000
 MD_MAX_CAPTION = 300
 MD_MAX_UPDATE_DETAIL = 300
@@ -267,6 +269,17 @@ def _roots(card: Card) -> _Section:
     return _Section(title, items, "root causes", cut_rank=9, keep=1, sep="\n\n")
 
 
+def _what_changed(card: Card) -> _Section:
+    """Every change of the window, newest first; or the sentence saying none was found."""
+    section = card.what_changed
+    if section is None:
+        return _Section("", [], "")
+    items = [f"- {md_text(clip(change_line(c), MD_MAX_CHANGE))}" for c in section.changes]
+    if not items:
+        items = [f"- {md_text(clip(section.note, MD_MAX_NOTE))}"]
+    return _Section("### What changed", items, "changes", cut_rank=5, keep=5)
+
+
 def _contributing(card: Card) -> _Section:
     items = []
     for cause in card.contributing:
@@ -376,6 +389,7 @@ _BUILDERS: tuple[Callable[[Card], _Section], ...] = (
     _components,
     _health,
     _roots,
+    _what_changed,
     _contributing,
     _actions,
     _recurring,

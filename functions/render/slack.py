@@ -39,6 +39,7 @@ from functions.render.text import (
     HEALTH_EMOJI,
     and_more,
     by_priority,
+    change_line,
     deploy_phrase,
     evidence_line,
     health_numbers,
@@ -78,6 +79,8 @@ SLACK_MAX_ROOTS = 3
 BUDGET_ROOTS_MORE = 600
 BUDGET_ACTIONS = 1_500
 BUDGET_TIMELINE = 300
+BUDGET_CHANGES = 600
+SLACK_MAX_CHANGES = 5  # issue 13: at most five lines on Slack, newest first; the issue lists them all
 BUDGET_LINKS = 1_200
 BUDGET_BUTTONS = 1_200  # four labels, the confirm dialog and four values of at most SLACK_MAX_KEY_VALUE
 SLACK_BUDGETS = (
@@ -88,6 +91,7 @@ SLACK_BUDGETS = (
     BUDGET_ROOT * SLACK_MAX_ROOTS,
     BUDGET_ROOTS_MORE,
     BUDGET_ACTIONS,
+    BUDGET_CHANGES,
     BUDGET_TIMELINE,
     BUDGET_LINKS,
     BUDGET_BUTTONS,
@@ -278,6 +282,21 @@ def _roots_more(card: Card) -> ContextBlock | None:
     )
 
 
+def _changes_block(card: Card) -> ContextBlock | None:
+    """What changed in the project, newest first, at most SLACK_MAX_CHANGES lines; or that nothing did."""
+    section = card.what_changed
+    if section is None:
+        return None
+    if not section.changes:
+        text = fit(f"*What changed:* {mrkdwn(section.note)}", BUDGET_CHANGES) if section.note else ""
+    else:
+        lines = [fit(f"• {mrkdwn(change_line(c))}", SLACK_MAX_LINE) for c in section.changes]
+        text = _bounded("*What changed*", lines, BUDGET_CHANGES, "changes in the issue", SLACK_MAX_CHANGES)
+    if not text:
+        return None
+    return ContextBlock(block_id="sitrep_changes", elements=[_md(text)])
+
+
 def _actions_block(card: Card) -> SectionBlock | None:
     ranked = by_priority(card)
     if not ranked:
@@ -380,6 +399,9 @@ def slack_blocks(
     more = _roots_more(card)
     if more:
         blocks.append(more)
+    changes = _changes_block(card)
+    if changes:
+        blocks.append(changes)
     actions = _actions_block(card)
     if actions:
         blocks.append(DividerBlock(block_id="sitrep_divider_actions"))

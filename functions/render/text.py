@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth
+from functions.core.project_changes import ProjectChange
 from functions.render.inert import ELLIPSIS, TerminalText, one_line, printable
 
 HEALTH_EMOJI = {Health.FAILING: "🔴", Health.DEGRADED: "🟡", Health.HEALTHY: "🟢", Health.UNKNOWN: "⚪"}
@@ -40,6 +41,7 @@ TEXT_MAX_ACTIONS = 10
 TEXT_MAX_RECURRING = 10
 TEXT_MAX_LINKS = 10
 TEXT_MAX_NOTES = 10
+TEXT_MAX_CHANGES = 10
 TEXT_MAX_SUMMARY_LINES = 8
 TEXT_MAX_ITEM_LINES = 3
 TEXT_MIN_WIDTH = 60
@@ -98,6 +100,15 @@ def evidence_line(evidence: str) -> str:
     if not lines:
         return ""
     return one_line(lines[-1] if traceback else lines[0])
+
+
+def change_line(change: ProjectChange) -> str:
+    """'01:04 backend-00742-b95 deployed by ci@… — image …ab12 → …cd34; env AUTH_URL removed' (plain text)."""
+    when = f"{hhmm(change.at)} " if change.at else ""
+    who = f" by {change.actor}" if change.actor else ""
+    what = f" — {'; '.join(change.details)}" if change.details else ""
+    linked = f" (linked to: {', '.join(change.linked)})" if change.linked else ""
+    return f"{when}{change.subject} {change.verb}{who}{what}{linked}"
 
 
 def health_numbers(health: ServiceHealth) -> str:
@@ -265,6 +276,11 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> Termina
             lines += _root_lines(i, cause, width)
         if len(card.root_causes) > TEXT_MAX_ROOTS:
             lines.append("  " + and_more(len(card.root_causes) - TEXT_MAX_ROOTS, "root causes"))
+
+    if card.what_changed is not None:
+        lines += _heading(style, "What changed")
+        items = [change_line(c) for c in card.what_changed.changes] or [card.what_changed.note]
+        lines += _section_list(items, TEXT_MAX_CHANGES, "changes", width)
 
     if card.contributing:
         lines += _heading(style, "Contributing")

@@ -45,8 +45,9 @@ resource "google_service_account" "build" {
 resource "google_project_iam_member" "runtime" {
   for_each = toset(concat(
     [
-      "roles/logging.viewer",    # entries.list for the incident window
+      "roles/logging.viewer",    # entries.list for the incident window (error logs and Admin Activity audit logs)
       "roles/monitoring.viewer", # timeSeries.list (request counts, log-based metrics)
+      "roles/run.viewer",        # run.revisions.get: the deployed revision and the one it replaced (what changed)
     ],
     # Silence 1h from the card: monitoring.snoozes.create. Snooze Editor holds
     # only the snooze permissions (create/get/list/update); Monitoring Editor,

@@ -32,7 +32,7 @@ output "slack_service_account_email" {
 }
 
 output "runtime_service_account_email" {
-  description = "Identity the function runs as (logging.viewer, monitoring.viewer, secretAccessor on its three secrets; monitoring.snoozeEditor with Slack actions)."
+  description = "Identity the function runs as (logging.viewer, monitoring.viewer, run.viewer, secretAccessor on its three secrets; monitoring.snoozeEditor with Slack actions)."
   value       = google_service_account.runtime.email
 }
 
