@@ -112,7 +112,8 @@ def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
         and info.get(v.failure.signature, SignatureInfo()).failed_start
     ):
         return True  # a crash (exit code, OOM kill, failed probe) is why the instance never started
-    if u.failure.category is Category.CONTAINER_STARTUP and info.get(v.failure.signature, SignatureInfo()).crashes_instance:
+    v_info = info.get(v.failure.signature, SignatureInfo())
+    if u.failure.category is Category.CONTAINER_STARTUP and v_info.crashes_instance:
         return False  # a crash that ends the process is why the container exits, not the reverse
     causes = u_info.causes
     if u_info.crashes_instance:
