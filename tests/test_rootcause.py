@@ -189,3 +189,34 @@ def test_a_root_dwarfed_by_another_in_its_own_service_is_contributing() -> None:
     ]
     assert [r.signature for r in diagnosis.contributing] == ["slow-upstream"]
     assert all(a.priority is not Priority.P0 for a in diagnosis.actions if a.signature == "slow-upstream")
+
+
+def test_a_process_ending_panic_explains_the_exits_it_causes_and_not_the_reverse() -> None:
+    """A Go panic is an application failure (taxonomy), yet it is why the container exits."""
+    info = {
+        **INFO,
+        "container-exit": SignatureInfo(frozenset({C.TIMEOUT, C.APPLICATION}), Priority.P0, "Inspect exit"),
+        "go-panic": SignatureInfo(frozenset(), Priority.P0, "Fix the panic", crashes_instance=True),
+    }
+    failures = [
+        failure("instance-could-not-start", C.CONTAINER_STARTUP, 20, "api", first=6, severity=Severity.CRITICAL),
+        failure("container-exit", C.CONTAINER_STARTUP, 20, "api", first=5.5, severity=Severity.CRITICAL),
+        failure("go-panic", C.APPLICATION, 20, "api", first=5, severity=Severity.CRITICAL,
+                summary="instance crashed: Go panic: assignment to entry in nil map"),
+    ]
+    diagnosis = diagnose(failures, info)
+    assert [r.signature for r in diagnosis.root_causes] == ["go-panic"]
+    assert [line.split(" (×")[0] for line in diagnosis.root_causes[0].chain] == [
+        "api: instance could not start",
+        "api: container exit",
+        "api: instance crashed: Go panic: assignment to entry in nil map",
+    ]
+
+
+def test_an_ordinary_application_error_does_not_explain_a_container_exit() -> None:
+    info = {**INFO, "container-exit": SignatureInfo(frozenset({C.APPLICATION}), Priority.P0, "Inspect exit")}
+    failures = [
+        failure("container-exit", C.CONTAINER_STARTUP, 20, "api", first=5.5, severity=Severity.CRITICAL),
+        failure("handler-error", C.APPLICATION, 20, "api", first=5, severity=Severity.CRITICAL),
+    ]
+    assert [r.signature for r in diagnose(failures, info).root_causes] == ["container-exit"]

@@ -39,6 +39,7 @@ class SignatureInfo:
     action_priority: Priority | None = None
     action_text: str = ""
     failed_start: bool = False
+    crashes_instance: bool = False  # an application failure that ends the process (a Go panic)
 
 
 @dataclass(frozen=True)
@@ -111,7 +112,12 @@ def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
         and info.get(v.failure.signature, SignatureInfo()).failed_start
     ):
         return True  # a crash (exit code, OOM kill, failed probe) is why the instance never started
+    v_info = info.get(v.failure.signature, SignatureInfo())
+    if u.failure.category is Category.CONTAINER_STARTUP and v_info.crashes_instance:
+        return False  # a crash that ends the process is why the container exits, not the reverse
     causes = u_info.causes
+    if u_info.crashes_instance:
+        causes = causes | {Category.CONTAINER_STARTUP}  # same service only: not a reach category
     if v.failure.category not in causes:
         return False
     if u.failure.first_seen and v.failure.last_seen and u.failure.first_seen > v.failure.last_seen:

@@ -13,8 +13,9 @@ How a record is classified (first rule that applies wins):
 3. A request-log record with a 1xx-3xx status that nothing above matched is a
    successful request: signature ``http-ok`` (category ``unknown``, severity info).
    ``is_failure`` is False for it, ``is_ok`` is True, so the pipeline can skip it.
-3b. Not a request log: an exception class name is ``application``; an informational line
-   (by the level word in its text, else its severity) without a failure word is ``noise``.
+3b. Not a request log: an exception class name is ``application``; an informational line (its
+   level word says DEBUG/INFO) is ``noise``; so is an advisory one without a failure word (its
+   level word says WARNING, or it has none and the record declared INFO/DEBUG).
 4. Anything else: category ``unknown``, signature ``unknown``, severity taken from the
    record (ERROR and above -> error, WARNING -> warning, else info). Still grouped by
    template downstream. An ERROR record with an ``...Error:``/``...Exception:`` line is
@@ -22,7 +23,7 @@ How a record is classified (first rule that applies wins):
 
 Speed: all patterns are compiled into one RE2 set, so one linear scan of the message
 finds every candidate signature; only the first candidate's Python regex then runs to
-extract entities. Verdicts are memoised per (message, status, severity band) in a
+extract entities. Verdicts are memoised per (message, status, severity band, declared-informational) in a
 bounded LRU cache, since error spikes repeat the same lines; messages over CACHED_MAX_CHARS
 are not, so the cache is bounded in bytes as well as entries. A sentinel empty pattern
 in the set detects an RE2 failure (its DFA can give up on memory), in which case the
@@ -55,6 +56,8 @@ SET_MAX_MEM_BYTES = 64 << 20  # RE2 set memory budget; on failure we fall back, 
 _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
 _WARNING_RANK = log_severity_rank("WARNING")
+# Severities a logger sets only when it means "informational" (DEFAULT is plain stdout: no claim).
+_QUIET_RANKS = frozenset({log_severity_rank("DEBUG"), log_severity_rank("INFO")})
 _NOT_FAILURES = frozenset({Category.NOISE, Category.UNKNOWN})
 # A database client that reports one of these is a database failure (functions.analysis.classify.cues).
 _DB_SYMPTOMS = frozenset({Category.NETWORK, Category.TIMEOUT})
@@ -114,6 +117,12 @@ def _severity_band(severity: str) -> Severity:
     if rank >= _WARNING_RANK:
         return Severity.WARNING
     return Severity.INFO
+
+
+@functools.lru_cache(maxsize=64)
+def _declared_quiet(severity: str) -> bool:
+    """Whether the record's severity says DEBUG or INFO (a logger's claim that it is informational)."""
+    return log_severity_rank(severity) in _QUIET_RANKS
 
 
 _BAND_RANK = {
@@ -204,10 +213,11 @@ class Classifier:
     ) -> Finding:
         """Classify a bare message; `severity` is the LogEntry severity name, if known."""
         band = _severity_band(severity)
+        quiet = _declared_quiet(severity)
         if len(message) <= CACHED_MAX_CHARS:
-            verdict = self._cached(message, http_status, band)
+            verdict = self._cached(message, http_status, band, quiet)
         else:
-            verdict = self._verdict(message, http_status, band)
+            verdict = self._verdict(message, http_status, band, quiet)
         return Finding(
             category=verdict.category,
             signature=verdict.signature,
@@ -228,7 +238,7 @@ class Classifier:
             return self._all_text  # RE2 gave up (DFA out of memory): be exact instead
         return sorted(h for h in hits if h != self._sentinel)
 
-    def _verdict(self, message: str, http_status: int | None, band: Severity) -> _Verdict:
+    def _verdict(self, message: str, http_status: int | None, band: Severity, quiet: bool = False) -> _Verdict:
         log_rank = _BAND_RANK[band]
         text = _clip(message)
         cues_tried = http_status is not None  # a request's text is its URL: never read cues in it
@@ -265,7 +275,7 @@ class Classifier:
                     FrozenEntities(status=str(http_status)),
                 )
         if text and http_status is None:
-            cue = cues.last_resort_cue(text, band)
+            cue = cues.last_resort_cue(text, band, declared_quiet=quiet)
             if cue is not None:
                 return _cue_verdict(cue, band)
         entities = FrozenEntities(status=str(http_status)) if http_status else _NO_ENTITIES

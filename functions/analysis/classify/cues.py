@@ -30,8 +30,15 @@ exception          any other exception class name: an unhandled application  str
                    error
 =================  =========================================================  ========
 
-A database context (a driver's namespace, ``SQLSTATE``, a Cloud SQL socket) turns a network or
-timeout cue into ``database``: a driver that cannot reach its server is a database failure.
+A database context (a driver's namespace, ``SQLSTATE``, a Cloud SQL socket, a database's well-known
+port) turns a network or timeout cue into ``database``: a driver that cannot reach its server is a
+database failure. Likewise a WebSocket context (``wss://``, ``socket.io``) turns a network cue into
+``websocket``: the connection that broke is the WebSocket.
+
+Two more cues describe lines that name no code: the ``ERROR: (gcloud.… deploy)`` line of a deploy
+that no signature explains is a rejected deployment (``configuration``, weak); and an advisory,
+that is a line the logger marked WARNING (level word in the text) or a record declared INFO/DEBUG,
+that names no failure word and no exception, is ``noise`` (weak).
 
 A weak cue may describe a line, but a root cause is never built from it alone (``Finding.weak``).
 Request logs (records with an HTTP status) never reach this stage: their URL is attacker-chosen.
@@ -41,6 +48,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+import re2
 
 from functions.core.model import Category, Severity
 
@@ -115,7 +124,7 @@ _SUFFIX_TABLE: tuple[tuple[re.Pattern[str], Category, str], ...] = tuple(
             "PermissionDenied",
         ),
         (
-            r"ConnectionRefused|ConnectException|ConnectionReset|ConnectionAborted|ConnectionError|UnknownHost|NameResolution|HostNotFound|Unreachable|NoRouteToHost|SocketException|BrokenPipe|Unavailable",
+            r"ConnectionRefused|ConnectException|ConnectionReset|ConnectionAborted|ConnectionError|ConnectionClosed|UnknownHost|NameResolution|HostNotFound|Unreachable|NoRouteToHost|SocketException|BrokenPipe|Unavailable",
             Category.NETWORK,
             "ConnectionRefused",
         ),
@@ -136,9 +145,14 @@ _NAMESPACE_TABLE: tuple[tuple[re.Pattern[str], Category, str], ...] = (
 _DB_CONTEXT_RE = re.compile(
     r"Npgsql|\bPG::|Mysql2::|\bpsycopg|\bpymysql|\bMySQLdb|\basyncpg|sqlalchemy|\bPDO|SQLSTATE|Doctrine\\DBAL|Illuminate\\Database"
     r"|ActiveRecord::|\bSequelize|\bJDBC|jdbc:|\bHikari|SqlClient|\bMongo|\bRedis|/cloudsql/|sqladmin\.googleapis|\.s\.PGSQL\."
-    r"|\bpostgres(?:ql)?\b|\bmysql\b|\bdatabase\b|\bknex\b|\bprisma\b",
+    r"|\bpostgres(?:ql)?\b|\bmysql\b|\bdatabase\b|\bknex\b|\bprisma\b"
+    # the well-known server ports of PostgreSQL, MySQL, the Cloud SQL connector, Redis, MongoDB, SQL
+    # Server, Oracle, CockroachDB, Cassandra, Memcached: a connection to one is a database connection
+    r"|[\w\]]:(?:5432|3306|3307|6379|27017|1433|1521|26257|9042|11211)\b",
     re.IGNORECASE,
 )
+# A WebSocket client or server in the line (a ws:// URL, the word, socket.io, a wss_ identifier).
+_WEBSOCKET_CONTEXT_RE = re.compile(r"(?i)\bwss?://|web ?sockets?|socket\.io|\bwss?_|_wss?\b")
 
 
 def database_context(text: str) -> bool:
@@ -229,7 +243,7 @@ _HTTP_STATUS: dict[str, Category] = {
     "504": Category.TIMEOUT,
 }
 _HTTP_RE = re.compile(
-    r"\b(401|403|407|408|429|502|503|504)\)?:? "
+    r"\b(401|403|407|408|429|502|503|504)\)?:? \(?"
     r"(?i:Unauthorized|Forbidden|Proxy Authentication Required|Request Time-?out"
     r"|Too Many Requests|Bad Gateway|Service Unavailable|Gateway Time-?out)\b"
     r"|(?i:status(?: ?code)?|HTTP(?:/[\d.]+)?|response code)[ :=]+\(?(401|403|407|408|429|502|503|504)\b"
@@ -298,11 +312,14 @@ def text_level(text: str) -> str | None:
 
 
 # Words that say something went wrong. A line at INFO that says none of them is not a failure.
-_FAILURE_WORD_RE = re.compile(
+# RE2: one linear scan for the whole alternation (Python's re tries each word at each position).
+_FAILURE_WORD_RE = re2.compile(
     r"(?i)\b(?:fail(?:ed|ure|s|ing)?|errors?|exception|fatal|panic|crash(?:ed|ing)?|refused|denied|forbidden"
     r"|unauthori[sz]ed|timed? ?out|timeout|unable|cannot|can't|couldn't|could not|invalid|missing|not found|no such"
     r"|unavailable|unreachable|exceeded|exhausted|too many|insufficient|rejected|abort(?:ed|ing)?|killed|back-?off"
-    r"|unhealthy|traceback|segmentation|out of memory|not allowed|violation|corrupt)\b"
+    r"|unhealthy|traceback|segmentation|out of memory|not allowed|violation|corrupt"
+    r"|terminated|retry(?:ing)?|lost|broken|unexpected(?:ly)?|stuck|hung|degraded|overloaded|dropped|disconnected"
+    r"|reset|unhandled|uncaught|slow)\b"
 )
 
 
@@ -328,14 +345,27 @@ def _phrase_cue(text: str) -> Cue | None:
     return None
 
 
+# The error line gcloud prints when a deploy command fails: what it rejected is the deployment's
+# own input (app.yaml, flags, runtime requirements) unless a signature named something else.
+_GCLOUD_DEPLOY_ERROR_RE = re.compile(r"\bERROR: \(gcloud\.[\w.-]*deploy\) ")
+
+
+def _deploy_cue(text: str) -> Cue | None:
+    if "(gcloud." in text and _GCLOUD_DEPLOY_ERROR_RE.search(text):
+        return Cue(Category.CONFIGURATION, "cue:gcloud-deploy-error", True, "deployment rejected by gcloud")
+    return None
+
+
 def category_cue(text: str) -> Cue | None:
     """The category a non-request line's cues name (before the catch-all signatures), or None."""
     lines = useful_lines(text)
-    cue = _exception_cue(lines) or _code_cue(text) or _phrase_cue(text)
+    cue = _exception_cue(lines) or _code_cue(text) or _phrase_cue(text) or _deploy_cue(text)
     if cue is None:
         return None
     if cue.category in (Category.NETWORK, Category.TIMEOUT) and _DB_CONTEXT_RE.search(text):
         return Cue(Category.DATABASE, cue.matched_by + "+db-context", cue.weak, cue.summary, cue.exception)
+    if cue.category is Category.NETWORK and _WEBSOCKET_CONTEXT_RE.search(text):
+        return Cue(Category.WEBSOCKET, cue.matched_by + "+websocket-context", cue.weak, cue.summary, cue.exception)
     return cue
 
 
@@ -388,13 +418,17 @@ _APP_BUG_RE = re.compile(
 )
 
 
-def last_resort_cue(text: str, band: Severity) -> Cue | None:
+def last_resort_cue(text: str, band: Severity, *, declared_quiet: bool = False) -> Cue | None:
     """After every signature: a null/undefined dereference is an application bug; an exception
-    class at ERROR is an application error; an informational line with no failure cue is noise.
+    class at ERROR is an application error; an informational or advisory line is noise.
 
-    Informational means: a logger's level word in the text says DEBUG or INFO. A line with no
-    level word at INFO severity stays ``unknown``: an application's own chatter ("request
-    served") is not a notice the card should list, and the severity field is unreliable.
+    Informational: a logger's level word in the text says DEBUG or INFO (the logger's own
+    verdict, even beside a failure word). Advisory: the level word says WARNING, or there is no
+    level word and the record declared INFO/DEBUG (``declared_quiet``), and the line names no
+    failure word: a warning that says nothing failed ("field X is not used and should be removed")
+    is advice. A record at DEFAULT, NOTICE or WARNING severity without a level word stays
+    ``unknown``: DEFAULT says nothing (plain stdout), and a WARNING field alone may be a
+    degraded-state signal the text does not spell out.
     """
     bug = _APP_BUG_RE.search(text)
     if bug is not None:
@@ -412,4 +446,8 @@ def last_resort_cue(text: str, band: Severity) -> Cue | None:
         return None
     if level in ("DEBUG", "INFO"):
         return Cue(Category.NOISE, f"cue:level:{level}", True, "informational line: harmless")
+    if level == "WARNING" and not has_failure_word(text):
+        return Cue(Category.NOISE, "cue:level:WARNING", True, "advisory warning naming no failure: harmless")
+    if level is None and declared_quiet and not has_failure_word(text):
+        return Cue(Category.NOISE, "cue:severity:INFO", True, "informational line: harmless")
     return None

@@ -27,6 +27,10 @@ File format (each file is a YAML list; the merged order matters, see `merge_docu
   They never decide a match, so they are not part of the Terraform filter.
 - ``failed_start: true`` marks signatures whose every occurrence is an instance that
   never started (health counts them as failed starts).
+- ``crashes_instance: true`` marks an application failure that ends the process whenever it
+  happens (an unrecovered Go panic): the root-cause stage lets it explain the container exits
+  and failed starts of its service, although the category graph runs container_startup ->
+  application (a crashed instance fails requests), not the reverse.
 - ``action.text`` may also use ``{service}`` (the record's service).
 - ``request_line: true`` marks a signature that recognises a whole request (access) log line:
   tried before every other one, since a request's URL may quote any failure text.
@@ -168,6 +172,7 @@ class Signature:
     log_severity: str | None = None
     description: str = ""
     failed_start: bool = False  # each occurrence is an instance that never started (health)
+    crashes_instance: bool = False  # each occurrence ends the process (root cause: explains its exits)
     catch_all: bool = False  # a generic shape, tried after the specific signatures and the cues
     request_line: bool = False  # the whole line is a request (access) log: tried before all others
     alternatives: tuple[str, ...] = ()  # the pattern's lines; default: (pattern,)
@@ -217,6 +222,8 @@ class Signature:
             fail("noise causes nothing (DESIGN §2)")
         if self.category in self.causes:
             fail("a signature cannot cause its own category")
+        if self.crashes_instance and self.category is not Category.APPLICATION:
+            fail("crashes_instance is for application failures (other categories say it with causes)")
         if self.alert is not None:
             if self.severity not in TERRAFORM_SEVERITY:
                 fail("an alerting signature needs severity critical, error or warning")
@@ -518,6 +525,7 @@ _KNOWN_KEYS = frozenset(
         "log_severity",
         "description",
         "failed_start",
+        "crashes_instance",
         "entity_patterns",
         "catch_all",
         "request_line",
@@ -580,6 +588,7 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
         log_severity=str(log_severity).upper() if log_severity is not None else None,
         description=str(raw.get("description") or "").strip(),
         failed_start=_flag(raw.get("failed_start", False), "failed_start", fail),
+        crashes_instance=_flag(raw.get("crashes_instance", False), "crashes_instance", fail),
         catch_all=_flag(raw.get("catch_all", False), "catch_all", fail),
         request_line=_flag(raw.get("request_line", False), "request_line", fail),
         entity_patterns=_pattern_alternatives(raw.get("entity_patterns"), fail),
