@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from functions.redaction.redact import redact
 
 from functions.adapters.cloud_logging import CloudLoggingSource, build_audit_filter
 from functions.adapters.cloud_run import CloudRunRevisions
@@ -22,6 +21,7 @@ from functions.core.model import Action, Category, LogRecord, Priority, RootCaus
 from functions.core.project_changes import AuditChange, ChangeEvidence, ChangeKind, ProjectChange, WhatChanged
 from functions.intake.changes import audit_change, records_and_changes, revision_spec, revisions_from_json
 from functions.intake.evidence import parse_rfc3339
+from functions.redaction.redact import redact
 from functions.render.jsonout import iso
 from functions.render.markdown import render_markdown
 from functions.render.slack import SLACK_MAX_CHANGES, render_slack
