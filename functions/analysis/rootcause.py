@@ -27,7 +27,11 @@ _MAX_CHAIN = 6
 # FAILING service leads the card even when a DEGRADED service's root logged more lines.
 _IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health.HEALTHY: 3}
 # A second root in a service whose leading root logged at least 1/MINOR_SHARE times more is
-# background (a few slow calls beside an outage), shown as contributing rather than as a root.
+# background, shown as contributing rather than as a root. The argument is about attention, not about
+# any example: a root cause line on the card says "fix this to end the outage". A cause that accounts
+# for one line in twenty of its service's leading cause cannot explain a meaningful part of an outage
+# that the leading cause does not already explain (it is within the noise of sampling and of ordinary
+# background errors of a busy service), so it is listed, but not as a reason the service is down.
 MINOR_SHARE = 0.05
 
 
@@ -75,6 +79,20 @@ class Diagnosis:
     explained: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
 
+def can_cause(failure: Failure) -> bool:
+    """Whether a failure could have caused an outage, and so may explain others or stand as a root.
+
+    Not noise or unclassified lines; not a verdict that rests on a weak cue alone (a word, a status:
+    enough to count a line, not to name a cause); not a failure made only of requests answered with
+    a client error (the server answering a client, whatever its URL says).
+    """
+    return (
+        failure.category not in _NOT_CAUSAL
+        and not failure.weak
+        and failure.client_errors < failure.count
+    )
+
+
 def _nodes(failures: Sequence[Failure]) -> list[_Node]:
     nodes = []
     for failure in failures:
@@ -99,7 +117,7 @@ def _names_service(failure: Failure, service: str) -> bool:
 
 
 def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
-    if u is v or u.failure.category in _NOT_CAUSAL:
+    if u is v or not can_cause(u.failure):
         return False
     if u.failure.signature == v.failure.signature and u.service == v.service:
         return False
@@ -125,7 +143,7 @@ def _cross_service_edges(u: _Node, v: _Node) -> bool:
     """A failure in service Y explains a reach-failure in X that names Y, whatever the categories."""
     return (
         u.service != v.service
-        and u.failure.category not in _NOT_CAUSAL
+        and can_cause(u.failure)
         and u.failure.severity in (Severity.CRITICAL, Severity.ERROR)
         and v.failure.category in _REACHES_OTHERS
         and _names_service(v.failure, u.service)
@@ -291,7 +309,7 @@ def diagnose(
     roots_by_comp: dict[int, int] = {}
     for i, node in enumerate(nodes):
         c = comp[i]
-        if c in has_parent:
+        if c in has_parent or not can_cause(node.failure):
             continue
         current = roots_by_comp.get(c)
         if current is None or _first_key(node) < _first_key(nodes[current]):
@@ -337,6 +355,9 @@ def diagnose(
                 ),
             )
         )
+    for i in roots_by_comp.values():
+        for member in _reachable(i, edges) | {k for k in range(n) if comp[k] == comp[i]}:
+            explained.setdefault(nodes[member].key, nodes[i].key)
     causes.sort(key=lambda item: item[0])
     ranked = _merge_same_kind([cause for _, cause in causes])
     # Merging sums counts, so rank the primary roots again, now also by the harm done to their service.
@@ -351,8 +372,20 @@ def diagnose(
     contributing = (*contributing, *minor)
     if not primary:
         primary, contributing = contributing, ()
-    actions = _actions(primary, contributing, failures, info, region)
+    actions = _actions(primary, contributing, failures, info, region, explained, health_by_service)
     return Diagnosis(primary, contributing, actions, explained)
+
+
+def _reachable(start: int, edges: Sequence[Sequence[int]]) -> set[int]:
+    """Every node downstream of `start`: what fixing `start` would fix."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        for child in edges[todo.pop()]:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tuple[RootCause, ...]]:
@@ -400,17 +433,36 @@ def _actions(
     failures: Sequence[Failure],
     info: Mapping[str, SignatureInfo],
     region: str,
+    explained: Mapping[tuple[str, str], tuple[str, str]] | None = None,
+    health: Mapping[str, ServiceHealth] | None = None,
 ) -> tuple[Action, ...]:
-    """Prioritised actions: rollbacks and root actions first, then what the other failures ask for."""
-    actions: list[Action] = []
+    """One action per distinct fix, by priority, then by the harm done to the service it helps.
+
+    Roots first (a rollback, then what their signature says); then the failures no root explains.
+    A failure a root explains gets no action of its own: its fix is the root's fix, and saying it
+    again in other words ("fix the crash before exit(3)", "instances crash during start-up") only
+    buries the one thing to do. Noise, weak cues and client errors are not failures to fix.
+    """
+    explained = explained or {}
+    health = health or {}
+    actions: list[tuple[tuple[int, int, int, int], Action]] = []
     seen: set[str] = set()
 
-    def add(priority: Priority, text: str, category: Category | None, signature: str) -> None:
+    def impact(service: str, count: int) -> tuple[int, int]:
+        judged = health.get(service)
+        return (_IMPACT_RANK[judged.status] if judged else _IMPACT_RANK[Health.UNKNOWN], -count)
+
+    def add(priority: Priority, text: str, category: Category | None, signature: str,
+            rank: tuple[int, int]) -> None:
         if text and text not in seen:
             seen.add(text)
-            actions.append(Action(priority, text, category, signature))
+            order = (_PRIORITY_ORDER[priority], *rank, len(actions))
+            actions.append((order, Action(priority, text, category, signature)))
 
-    for cause in primary:
+    # Roots are already ranked by severity and by the harm done to their service: their actions keep
+    # that order, ahead of same-priority actions for the failures no root explains.
+    for index, cause in enumerate(primary):
+        root_rank = (-1, index)
         if cause.previous_revision:
             add(
                 Priority.P0,
@@ -418,35 +470,40 @@ def _actions(
                 f"`{rollback_command(cause.service, cause.previous_revision, region)}`",
                 cause.category,
                 cause.signature,
+                root_rank,
             )
         sig = info.get(cause.signature)
         if sig and sig.action_text:
             add(sig.action_priority or Priority.P0, fill_action(sig.action_text, cause.entities, cause.service),
-                cause.category, cause.signature)
+                cause.category, cause.signature, root_rank)
     for cause in contributing:
         sig = info.get(cause.signature)
         if sig and sig.action_text:
             priority = sig.action_priority or Priority.P1
             if priority is Priority.P0:
                 priority = Priority.P1  # a warning-level contributor never outranks the roots
-            add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category, cause.signature)
+            add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category,
+                cause.signature, impact(cause.service, cause.count))
     # A failure of the same kind as a root (category and service) is part of that problem: fill its
     # action with what the root knows too, so one piece of advice is not given twice, once without
     # the entity (e.g. the memory limit named only by a sibling line).
     known = {(c.category, c.service): c.entities for c in (*primary, *contributing)}
-    rest = sorted(
-        (f for f in failures if f.category is not Category.UNKNOWN),
-        key=lambda f: (f.severity.rank, -f.count),
-    )
+    rest = sorted((f for f in failures if can_cause(f)), key=lambda f: (f.severity.rank, -f.count))
     for failure in rest:
         sig = info.get(failure.signature)
         if not sig or not sig.action_text:
             continue
+        services = list(failure.counts_by_service or {"": failure.count})
+        if services and all((failure.signature, s) in explained for s in services):
+            continue  # fixed by the root that explains it
         priority = sig.action_priority or Priority.P2
         if priority is Priority.P0:
             priority = Priority.P1  # only roots carry P0: fixing a symptom first wastes the first minutes
         service = failure.services[0] if failure.services else ""
         entities = {**known.get((failure.category, service), {}), **failure.entities}
-        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature)
-    order = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
-    return tuple(sorted(actions, key=lambda a: order[a.priority]))
+        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature,
+            impact(service, failure.count))
+    return tuple(action for _, action in sorted(actions, key=lambda item: item[0]))
+
+
+_PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}

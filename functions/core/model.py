@@ -119,6 +119,9 @@ class LogRecord:
     latency_s: float | None = None
     insert_id: str = ""
     trace: str = ""
+    text_field: str = ""  # the LogEntry field the message came from ("textPayload", "jsonPayload.message")
+    remote_ip: str = ""  # httpRequest.remoteIp: who sent the request (a client, not a failure)
+    user_agent: str = ""  # httpRequest.userAgent
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,9 @@ class Finding:
     entities: Mapping[str, str]
     service: str = ""
     revision: str = ""
+    # True when the verdict rests on a weak cue (a word or a status, no signature): enough to group
+    # and count the line, never enough to name it a root cause on its own.
+    weak: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,6 +154,7 @@ class Template:
     last_seen: datetime | None
     example: str = ""
     is_new: bool = False
+    text_field: str = ""  # the LogEntry field its messages came from (for a Logging query naming it)
 
 
 @dataclass(frozen=True)
@@ -166,6 +173,19 @@ class Failure:
     revisions: tuple[str, ...] = ()
     example: str = ""
     counts_by_service: Mapping[str, int] = field(default_factory=dict)
+    weak: bool = False  # every finding behind it was a weak cue (see Finding.weak)
+    # Records that were requests answered with a client error (4xx but 429): the server answering a
+    # client, not failing. A failure made only of them is no cause of an outage.
+    client_errors: int = 0
+
+
+@dataclass(frozen=True)
+class ClientErrors:
+    """The 4xx one client (an IP or a user agent) got, from request logs."""
+
+    count: int = 0
+    auth: int = 0  # of which 401/403: its credentials refused
+    paths: tuple[str, ...] = ()  # distinct paths it was refused on (capped), most frequent first
 
 
 @dataclass(frozen=True)
@@ -178,6 +198,13 @@ class RequestStats:
     by_revision_5xx: Mapping[str, int] = field(default_factory=dict)
     by_revision_total: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[int, int] = field(default_factory=dict)
+    # Per minute (epoch seconds // 60): all requests, and those that failed (5xx or 429), so health can
+    # judge a failure that began mid-window on the minutes since it began.
+    by_minute_total: Mapping[int, int] = field(default_factory=dict)
+    by_minute_failed: Mapping[int, int] = field(default_factory=dict)
+    # 4xx per client ("ip 203.0.113.7", "agent curl/8.4"), from request logs: who got the client errors.
+    clients_4xx: Mapping[str, ClientErrors] = field(default_factory=dict)
+    logged_4xx: int = 0  # 4xx request logs seen, the denominator of `clients_4xx` (logs may be a sample)
 
     @property
     def total(self) -> int:
@@ -186,6 +213,17 @@ class RequestStats:
     def ratio(self, response_class: str) -> float:
         total = self.total
         return self.by_class.get(response_class, 0) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class JobStats:
+    """Completed executions and task attempts of one Cloud Run job, by result (a job has no requests)."""
+
+    job: str
+    executions_failed: int = 0
+    executions_succeeded: int = 0
+    attempts_failed: int = 0
+    attempts_succeeded: int = 0
 
 
 @dataclass(frozen=True)
@@ -205,6 +243,7 @@ class Evidence:
     request_stats: Mapping[str, RequestStats]
     metric_counts: tuple[MetricCount, ...] = ()
     notes: tuple[str, ...] = ()
+    job_stats: Mapping[str, JobStats] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

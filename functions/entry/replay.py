@@ -7,11 +7,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from functions.core.errors import AlertError, InputError
-from functions.core.model import Alert, Card, Evidence, Incident, LogRecord, MetricCount, RequestStats
+from functions.core.model import Alert, Card, Evidence, Incident, JobStats, LogRecord, MetricCount, RequestStats
 from functions.entry.settings import Settings
 from functions.intake.alert import parse_alert
 from functions.intake.evidence import iter_records
-from functions.intake.metrics import load_time_series, metric_counts_from_series, stats_from_series
+from functions.intake.metrics import (
+    job_stats_from_series,
+    load_time_series,
+    metric_counts_from_series,
+    stats_from_series,
+)
 
 ALERT_FILE = "alert.json"
 LOGS_FILE = "logs.json"
@@ -54,10 +59,12 @@ def load_replay(directory: Path) -> Replay:
     metrics_path = directory / METRICS_FILE
     request_stats: dict[str, RequestStats] = {}
     metric_counts: tuple[MetricCount, ...] = ()
+    job_stats: dict[str, JobStats] = {}
     if metrics_path.is_file():
         series = load_time_series(metrics_path)
         request_stats = stats_from_series(series)
         metric_counts = metric_counts_from_series(series)
+        job_stats = job_stats_from_series(series)
     else:
         notes.append("No metrics.json: counts and health come from the log entries given.")
     return Replay(
@@ -69,6 +76,7 @@ def load_replay(directory: Path) -> Replay:
             request_stats=request_stats,
             metric_counts=metric_counts,
             notes=tuple(notes),
+            job_stats=job_stats,
         ),
     )
 

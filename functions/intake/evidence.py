@@ -279,9 +279,12 @@ def record_from_entry(entry: object) -> LogRecord:
     if not message and http:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
+    # A Cloud Run job (resource.type cloud_run_job) is a "service" named by its job: its executions
+    # and tasks are its runs, and it has no revisions (labels carry execution_name instead).
     service = (
         as_text(resource_labels.get("service_name"))
         or as_text(resource_labels.get("function_name"))
+        or as_text(resource_labels.get("job_name"))
         or as_text(labels.get("service"))
         or (as_text(resource_labels.get("container_name")) if resource_type == "k8s_container" else "")
     )
@@ -299,6 +302,9 @@ def record_from_entry(entry: object) -> LogRecord:
         latency_s=_duration_s(http.get("latency")),
         insert_id=as_text(entry.get("insertId")),
         trace=as_text(entry.get("trace")),
+        text_field=_message_field(entry) if message else "",
+        remote_ip=as_text(http.get("remoteIp")),
+        user_agent=as_text(http.get("userAgent")),
     )
 
 
@@ -322,6 +328,20 @@ def _entry_message(entry: Mapping[str, Any]) -> str:
         return status_message or " ".join(
             part for part in (as_text(proto.get("methodName")), as_text(proto.get("resourceName"))) if part
         )
+    return ""
+
+
+def _message_field(entry: Mapping[str, Any]) -> str:
+    """The LogEntry field `_entry_message` took the message from, as the Logging query language names it."""
+    text = entry.get("textPayload")
+    if isinstance(text, str) and text.strip():
+        return "textPayload"
+    payload = entry.get("jsonPayload")
+    if isinstance(payload, Mapping) and payload:
+        key = next((key for key in _MESSAGE_KEYS if key in payload), "")
+        return f"jsonPayload.{key}" if key else "jsonPayload"
+    if as_mapping(entry.get("protoPayload")):
+        return "protoPayload"
     return ""
 
 
