@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from functions.analysis.classify.signatures import log_severity_rank
 from functions.analysis.requests import request_status
 from functions.analysis.rootcause import RevisionTraffic
 from functions.core.model import (
@@ -31,6 +32,7 @@ MAX_SERVICES_PER_GROUP = 64
 MAX_CLIENTS = 256  # distinct client IPs / user agents counted per service; later ones are not (bounded memory)
 MAX_CLIENT_PATHS = 32  # distinct paths remembered per client
 _THROTTLED = 429
+_WARNING_RANK = log_severity_rank("WARNING")
 
 
 def urlsplit_path(url: str) -> str:
@@ -73,6 +75,7 @@ class _TemplateAcc:
     last_seen: datetime | None = None
     example: str = ""
     text_field: str = ""
+    loud: int = 0
 
 
 @dataclass
@@ -211,6 +214,8 @@ class Aggregator:
             tpl.example = record.message[:MAX_EXAMPLE_CHARS]
             tpl.text_field = record.text_field
         tpl.count += 1
+        if log_severity_rank(record.severity) >= _WARNING_RANK:
+            tpl.loud += 1
         if record.service and len(tpl.services) < MAX_SERVICES_PER_GROUP:
             tpl.services.add(record.service)
         tpl.first_seen = _earlier(tpl.first_seen, ts)
@@ -234,6 +239,7 @@ class Aggregator:
                 merged[target] = acc
                 continue
             into.count += acc.count
+            into.loud += acc.loud
             into.services |= acc.services
             into.first_seen = _earlier(into.first_seen, acc.first_seen)
             into.last_seen = _later(into.last_seen, acc.last_seen)
@@ -274,6 +280,7 @@ class Aggregator:
                 last_seen=acc.last_seen,
                 example=acc.example,
                 text_field=acc.text_field,
+                loud=acc.loud,
             )
             for tid, acc in self._templates.items()
         ]

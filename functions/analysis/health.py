@@ -133,11 +133,15 @@ def _newest_revision_failing(stats: RequestStats, thresholds: HealthThresholds) 
     return f"newest revision {newest}: {_pct(failed / total)} 5xx ({failed}/{total} requests)", failed / total
 
 
-def one_client(stats: RequestStats) -> tuple[str, ClientErrors, float] | None:
-    """(client, its errors, its share of the logged 4xx) when one client is the source of the 4xx."""
-    if not stats.clients_4xx or stats.logged_4xx <= 0:
+def one_client(stats: RequestStats, kind: str = "") -> tuple[str, ClientErrors, float] | None:
+    """(client, its errors, its share of the logged 4xx) when one client is the source of the 4xx.
+
+    `kind` ("ip", "agent") restricts the clients considered; by default an IP or a user agent.
+    """
+    clients = [(c, e) for c, e in stats.clients_4xx.items() if not kind or c.startswith(kind + " ")]
+    if not clients or stats.logged_4xx <= 0:
         return None
-    client, errors = max(stats.clients_4xx.items(), key=lambda item: (item[1].count, item[0]))
+    client, errors = max(clients, key=lambda item: (item[1].count, item[0]))
     share = errors.count / stats.logged_4xx
     return (client, errors, share) if share > ONE_CLIENT_SHARE else None
 
@@ -151,7 +155,7 @@ def _excused_4xx(stats: RequestStats) -> tuple[float, str]:
     if errors.auth * 2 > errors.count:
         return share, f"{client} sent credentials the service refused"
     if len(errors.paths) >= SCANNED_PATHS:
-        return share, f"{client} probed {len(errors.paths)}+ paths"
+        return share, f"{client} was refused on {len(errors.paths)} different paths"
     return 0.0, ""
 
 

@@ -31,7 +31,9 @@ from functions.core.model import (
 MAX_EXCLUDED = 5  # templates named in one exclusion: the alert's bulk, and a filter a person can read
 MAX_NAMED = 3  # templates named in the summary sentence
 MIN_LITERAL_CHARS = 12  # shorter literal text matches too much to exclude safely
-MAX_LITERAL_CHARS = 60
+MIN_NAMING_CHARS = 24  # a run this long is a phrase, specific enough to name the notice by
+MAX_NAME_CHARS = 60  # a notice named in the summary sentence
+MAX_LITERAL_CHARS = 160  # a Logging substring match is exact at any length; past this it is hard to read
 _MASK = re.compile(r"<\*>|<[A-Z_]+>")
 _SHOWN_PATHS = 3
 
@@ -61,9 +63,13 @@ def has_no_failure(services: Sequence[ServiceHealth], failures: Sequence[Failure
 
 
 def literal_of(template: Template) -> str:
-    """The longest run of fixed text in a template: what every line of it contains."""
+    """The fixed text that names a template: what every line of it contains.
+
+    The first run long enough to be specific (a message says what it is first, and elaborates after),
+    else the longest; cut at a word within MAX_LITERAL_CHARS.
+    """
     runs = [" ".join(part.split()).strip(" :=,;.'\"()[]{}") for part in _MASK.split(template.text)]
-    best = max(runs, key=len, default="")
+    best = next((run for run in runs if len(run) >= MIN_NAMING_CHARS), max(runs, key=len, default=""))
     if len(best) > MAX_LITERAL_CHARS:
         cut = best[:MAX_LITERAL_CHARS]
         best = cut[: cut.rfind(" ")] if " " in cut else cut
@@ -84,13 +90,24 @@ def _policy(alerts: Sequence[Alert]) -> str:
     return names[0] if names else "the alert"
 
 
+def _name(template: Template) -> str:
+    """What to call a notice: its own fixed text (a signature's summary may be generic: "runtime warning")."""
+    text = literal_of(template)
+    return text if len(text) <= MAX_NAME_CHARS else text[: text.rfind(" ", 0, MAX_NAME_CHARS)] + " …"
+
+
 def _noise_verdict(templates: Sequence[Template], policy: str) -> NoFailure | None:
-    quiet = [t for t in templates if t.category in (Category.NOISE, Category.UNKNOWN)]
-    named = [t for t in quiet if len(literal_of(t)) >= MIN_LITERAL_CHARS][:MAX_EXCLUDED]
+    """Name the notices the alert counted: a log-count alert counts warnings and errors, so when some
+    notices were logged at WARNING or above, those are what tripped it; quieter ones are named only
+    when there is nothing louder (and listed loudest first)."""
+    quiet = [t for t in templates if t.category in (Category.NOISE, Category.UNKNOWN)
+             and len(literal_of(t)) >= MIN_LITERAL_CHARS]
+    loud = sorted((t for t in quiet if t.loud), key=lambda t: (-t.loud, t.template_id))
+    named = (loud or quiet)[:MAX_EXCLUDED]
     if not named:
         return None
     what = "; ".join(
-        f"{t.count:,} × {literal_of(t)}" + (": harmless" if t.category is Category.NOISE else "")
+        f"{t.count:,} × {_name(t)}" + (": harmless" if t.category is Category.NOISE else "")
         for t in named[:MAX_NAMED]
     )
     summary = f"No failure found: the alert fired on notices that are not failures ({what})."
@@ -113,32 +130,34 @@ def _client_verdict(
     busiest = max(stats.values(), key=lambda s: (s.by_class.get("4xx", 0), s.service), default=None)
     statuses = sorted(
         ((code, n) for code, n in (busiest.by_status.items() if busiest else ()) if 400 <= code < 500),
-        key=lambda item: -item[1],
+        key=lambda item: (-item[1], item[0]),
     )
-    status = str(statuses[0][0]) if statuses else "4xx"
-    count = sum(n for _, n in statuses) or sum(f.client_errors for f in client_failures)
-    service = busiest.service if busiest else ""
-    where = f" from {service}" if service else ""
-    source = one_client(busiest) if busiest else None
-    if source is not None:
-        client, errors, share = source
-        kind, _, value = client.partition(" ")
-        paths = ", ".join(errors.paths[:_SHOWN_PATHS])
-        who = f"one client ({kind} {quote(value)}, {share * 100:.0f}% of them) requesting {paths}"
-        field = "httpRequest.remoteIp" if kind == "ip" else "httpRequest.userAgent"
-        clause = f"NOT {field}={quote(value)}"
+    if statuses:
+        status, count = str(statuses[0][0]), statuses[0][1]
     else:
-        prefixes = [t.text for t in templates if t.template_id.startswith("req-")][:_SHOWN_PATHS]
-        who = "requests such as " + "; ".join(prefixes) if prefixes else "many clients"
+        status, count = "4xx", sum(f.client_errors for f in client_failures)
+    where = f" from {busiest.service}" if busiest else ""
+    sources = [found for kind in ("ip", "agent") if busiest and (found := one_client(busiest, kind))]
+    if sources:
+        named = ", ".join(f"{c.partition(' ')[0]} {quote(c.partition(' ')[2])}" for c, _, _ in sources)
+        share = max(share for _, _, share in sources)
+        paths = ", ".join(sources[0][1].paths[:_SHOWN_PATHS])
+        who = f"one client ({named}; {share * 100:.0f}% of the logged 4xx) requesting {paths}, …"
+        fields = {"ip": "httpRequest.remoteIp", "agent": "httpRequest.userAgent"}
+        client, _, _ = sources[0]
+        kind, _, value = client.partition(" ")
+        clause = f"NOT ({fields[kind]}={quote(value)} AND httpRequest.status>=400 AND httpRequest.status<500)"
+        text = (
+            f"The {status}s come from one client ({named}) requesting {paths}, …: add to the filter of "
+            f"policy {quote(policy)}: {clause} (request_count has no client label: count the 4xx with a "
+            "log-based metric on the request log), or block the client at the edge (a Cloud Armor deny rule)."
+        )
+    else:
+        examples = [t.text for t in templates if t.template_id.startswith("req-")][:_SHOWN_PATHS]
+        who = ("requests such as " + "; ".join(examples)) if examples else "many clients"
         clause = f"NOT httpRequest.status={status}"
+        text = f"Add to the filter of policy {quote(policy)}: {clause} (these are answers to clients, not failures)."
     summary = f"No failure found: the alert fired on client errors ({count:,} × {status}{where}: {who})."
-    text = (
-        f"Add to the filter of policy {quote(policy)}: {clause} (count the {status}s that are not this "
-        "client's; request_count has no client label, so use a log-based metric on the request log), "
-        "or block the client at the edge (a Cloud Armor rule)."
-        if source is not None
-        else f"Add to the filter of policy {quote(policy)}: {clause} (these are answers to clients, not failures)."
-    )
     return NoFailure(summary, Action(Priority.P1, text, Category.APPLICATION, "alert-filter-exclusion"))
 
 

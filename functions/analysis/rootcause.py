@@ -33,6 +33,13 @@ _IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health
 # that the leading cause does not already explain (it is within the noise of sampling and of ordinary
 # background errors of a busy service), so it is listed, but not as a reason the service is down.
 MINOR_SHARE = 0.05
+# The same failure (one signature) in two services is one cause when they name the same dependency
+# (a database instance, a host), or when it began in both within SAME_ONSET_S of each other: the
+# lines of one event (a token expiring, an instance running out of connections) reach the logs
+# within seconds, and a minute is the resolution of the card's timeline and of request metrics.
+# Two independent failures of the same kind starting in the same minute is the rarer explanation.
+SAME_ONSET_S = 60
+_DEPENDENCY_ENTITIES = ("host", "instance", "bucket", "database")
 
 
 @dataclass(frozen=True)
@@ -368,6 +375,7 @@ def diagnose(
         )
     )
     contributing = tuple(c for c in ranked if c not in primary)
+    primary = _merge_shared_cause(primary)
     primary, minor = _split_minor(primary)
     contributing = (*contributing, *minor)
     if not primary:
@@ -399,6 +407,38 @@ def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tu
         else:
             kept.append(cause)
     return tuple(kept), tuple(minor)
+
+
+def _same_event(a: RootCause, b: RootCause) -> bool:
+    """Two services failing the same way because of one thing: the same signature, and either the same
+    dependency named (host, instance) or the same onset (see SAME_ONSET_S)."""
+    if a.signature != b.signature or a.service == b.service:
+        return False
+    for name in _DEPENDENCY_ENTITIES:
+        if set(a.entities.get(name, ())) & set(b.entities.get(name, ())):
+            return True
+    if a.first_seen is None or b.first_seen is None:
+        return False
+    return abs((a.first_seen - b.first_seen).total_seconds()) <= SAME_ONSET_S
+
+
+def _merge_shared_cause(ranked: Sequence[RootCause]) -> tuple[RootCause, ...]:
+    """One root for one cause seen from several services; it stays with the most hurt service (ranked
+    first) and its chain says where else it shows."""
+    kept: list[RootCause] = []
+    for cause in ranked:
+        index = next((i for i, k in enumerate(kept) if _same_event(k, cause)), None)
+        if index is None:
+            kept.append(cause)
+            continue
+        lead = kept[index]
+        entities = {k: tuple(dict.fromkeys([*lead.entities.get(k, ()), *v])) for k, v in cause.entities.items()}
+        kept[index] = replace(
+            lead,
+            chain=(*lead.chain, f"the same failure in {cause.service} (×{cause.count}): one cause, seen from both"),
+            entities={**lead.entities, **entities},
+        )
+    return tuple(kept)
 
 
 def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
@@ -474,7 +514,12 @@ def _actions(
             )
         sig = info.get(cause.signature)
         if sig and sig.action_text:
-            add(sig.action_priority or Priority.P0, fill_action(sig.action_text, cause.entities, cause.service),
+            # The signature's priority is a guess made without context; here the fix of a root behind a
+            # service that is failing or degraded is what ends the outage, so it comes first.
+            priority = sig.action_priority or Priority.P0
+            if impact(cause.service, cause.count)[0] <= _IMPACT_RANK[Health.DEGRADED]:
+                priority = Priority.P0
+            add(priority, fill_action(sig.action_text, cause.entities, cause.service),
                 cause.category, cause.signature, root_rank)
     for cause in contributing:
         sig = info.get(cause.signature)

@@ -155,6 +155,7 @@ class Template:
     example: str = ""
     is_new: bool = False
     text_field: str = ""  # the LogEntry field its messages came from (for a Logging query naming it)
+    loud: int = 0  # of its records, those logged at WARNING or above (what a log-count alert counts)
 
 
 @dataclass(frozen=True)
