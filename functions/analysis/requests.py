@@ -20,8 +20,10 @@ TARGET_PLACEHOLDER = "/<url>"
 _METHODS = "GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS|CONNECT|TRACE"
 # An access-log request line: the method, the request target, optionally the protocol, then the
 # status (nginx/Apache combined, uvicorn, gunicorn, morgan, Kestrel and Go formats all have it).
+# Quoted with its protocol, the target may hold spaces (uvicorn prints the decoded path).
 _ACCESS_LINE = re.compile(
-    rf'"?\b(?:{_METHODS}) (?P<target>[^\s"]+)(?: HTTP/[\d.]+)?"? (?P<status>[1-5]\d\d)\b'
+    rf'"(?:{_METHODS}) (?P<target>[^"\n]*?) HTTP/[\d.]+" (?P<status>[1-5]\d\d)\b'
+    rf'|\b(?:{_METHODS}) (?P<bare>[^\s"]+)(?: HTTP/[\d.]+)? (?P<bare_status>[1-5]\d\d)\b'
 )
 
 
@@ -30,7 +32,7 @@ def request_status(record: LogRecord) -> int | None:
     if record.http_status is not None:
         return record.http_status
     match = _ACCESS_LINE.search(record.message)
-    return int(match.group("status")) if match else None
+    return int(match.group("status") or match.group("bare_status")) if match else None
 
 
 def is_request(record: LogRecord) -> bool:
@@ -61,9 +63,14 @@ def classification_text(record: LogRecord) -> str:
     if record.http_status is not None:
         for target in _targets(record):
             message = message.replace(target, TARGET_PLACEHOLDER)
-    return _ACCESS_LINE.sub(
-        lambda m: m.group(0).replace(m.group("target"), TARGET_PLACEHOLDER, 1), message
-    )
+    return _ACCESS_LINE.sub(_mask_target, message)
+
+
+def _mask_target(match: re.Match[str]) -> str:
+    group = "target" if match.group("target") is not None else "bare"
+    start, end = match.span(group)
+    line_start = match.start()
+    return match.group(0)[: start - line_start] + TARGET_PLACEHOLDER + match.group(0)[end - line_start :]
 
 
 def for_classification(record: LogRecord) -> LogRecord:
