@@ -13,6 +13,7 @@ from dataclasses import replace
 import pytest
 
 from functions.adapters.cloud_logging import build_filter
+from functions.adapters.cloud_monitoring import CloudMonitoringSource
 from functions.analysis.health import HealthThresholds, judge_service
 from functions.analysis.nofailure import explain_no_failure, literal_of
 from functions.analysis.requests import TARGET_PLACEHOLDER, classification_text, is_request
@@ -35,6 +36,7 @@ from functions.core.model import (
 from functions.intake.evidence import record_from_entry
 from functions.intake.metrics import job_stats_from_series, series_from_document, stats_from_series
 from tests.builders import T0, at, failure
+from tests.fakes.cloud_monitoring import MonitoringFake, request_count_series
 
 C = Category
 T = HealthThresholds()
@@ -277,3 +279,18 @@ def test_the_text_that_names_a_template_is_its_first_phrase() -> None:
     text = "<*>: UserWarning: Your application has authenticated using end user credentials <*>"
     assert literal_of(template("x", text, 1, 1)) == (
         "UserWarning: Your application has authenticated using end user credentials")
+
+
+def test_the_monitoring_adapter_keeps_when_requests_failed(monitoring_server: MonitoringFake) -> None:
+    """Through the real client and a gRPC server: per-minute points survive, so health sees the onset."""
+    ok = [(at(m + 1), 100 if m < 20 else 10) for m in range(30)]
+    failing = [(at(m + 1), 90) for m in range(20, 30)]
+    monitoring_server.add_series(
+        request_count_series("ledger", "2xx", ok),
+        request_count_series("ledger", "5xx", failing),
+    )
+    result = CloudMonitoringSource(endpoint=monitoring_server.address).read(monitoring_server.project, ["ledger"], T0, at(30))
+    assert not result.error, result.error
+    stats = result.request_stats["ledger"]
+    assert stats.by_minute_failed == {minute(m): 90 for m in range(20, 30)}
+    assert judge_service("ledger", stats, (), T).status is Health.FAILING
