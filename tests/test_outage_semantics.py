@@ -289,7 +289,8 @@ def test_the_monitoring_adapter_keeps_when_requests_failed(monitoring_server: Mo
         request_count_series("ledger", "2xx", ok),
         request_count_series("ledger", "5xx", failing),
     )
-    result = CloudMonitoringSource(endpoint=monitoring_server.address).read(monitoring_server.project, ["ledger"], T0, at(30))
+    source = CloudMonitoringSource(endpoint=monitoring_server.address)
+    result = source.read(monitoring_server.project, ["ledger"], T0, at(30))
     assert not result.error, result.error
     stats = result.request_stats["ledger"]
     assert stats.by_minute_failed == {minute(m): 90 for m in range(20, 30)}
