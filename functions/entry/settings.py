@@ -61,7 +61,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     ),
     "SITREP_DEGRADED_5XX_RATIO": ("0.05", "5xx share at or above which a service is DEGRADED"),
     "SITREP_DEGRADED_4XX_RATIO": (
-        "0.25", "4xx share (one client's refused credentials or probes set aside) at or above which a service is DEGRADED"
+        "0.25", "4xx share (one client's refused tokens or probes aside) at or above which a service is DEGRADED"
     ),
     "SITREP_MIN_REQUESTS": ("5", "fewer requests than this and ratios are not judged"),
     "SITREP_FAILING_FAILED_STARTS": ("3", "failed instance starts that make a service FAILING"),
