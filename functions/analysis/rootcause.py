@@ -244,14 +244,28 @@ def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[
     return best
 
 
+# A deploy is the likely cause when the failures are the newest revision's: when it is to blame, the
+# old revision keeps only the background errors any service has, plus the requests in flight while
+# traffic moved. "Most, by a wide margin" is four in five: below that the old revision fails too, and
+# the cause is something both share (a database, a quota), which a rollback would not cure.
+DEPLOY_CONCENTRATION = 0.8
+# The previous revision "served fine" by the same measure health uses for a service that is not
+# degraded (HealthThresholds.degraded_5xx_ratio): rolling back to a revision that was itself degraded
+# is not a fix to propose.
+PREVIOUS_HEALTHY_5XX_RATIO = 0.05
+
+
 def detect_bad_deploy(
     service: str,
     traffic: Mapping[str, RevisionTraffic],
     *,
-    concentration: float = 0.8,
-    healthy_5xx_ratio: float = 0.05,
+    concentration: float = DEPLOY_CONCENTRATION,
+    healthy_5xx_ratio: float = PREVIOUS_HEALTHY_5XX_RATIO,
 ) -> tuple[str, str, str] | None:
-    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine."""
+    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine.
+
+    A Cloud Run job has no revisions (its runs are executions), so it never gets a rollback.
+    """
     revisions = sorted((r for r in traffic if revision_number(r) >= 0), key=revision_number)
     if len(revisions) < 2:
         return None
