@@ -295,3 +295,9 @@ def test_the_monitoring_adapter_keeps_when_requests_failed(monitoring_server: Mo
     stats = result.request_stats["ledger"]
     assert stats.by_minute_failed == {minute(m): 90 for m in range(20, 30)}
     assert judge_service("ledger", stats, (), T).status is Health.FAILING
+
+
+def test_the_same_failure_naming_different_things_at_once_stays_separate_roots() -> None:
+    failures = [failure("db-down", C.DATABASE, 30, "a", first=0, entities={"host": ("10.0.0.1",)}),
+                failure("db-down", C.DATABASE, 30, "b", first=0.5, entities={"host": ("10.0.0.2",)})]
+    assert len(diagnose(failures, INFO).root_causes) == 2

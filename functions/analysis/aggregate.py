@@ -29,6 +29,7 @@ from functions.core.model import (
 MAX_ENTITY_VALUES = 16  # distinct values kept per entity per signature
 MAX_EXAMPLE_CHARS = 2_000  # an excerpt, not the whole 100 KB message
 MAX_SERVICES_PER_GROUP = 64
+MAX_SERVICE_ENTITY_VALUES = 4  # distinct values kept per entity per signature per service
 MAX_CLIENTS = 256  # distinct client IPs / user agents counted per service; later ones are not (bounded memory)
 MAX_CLIENT_PATHS = 32  # distinct paths remembered per client
 _THROTTLED = 429
@@ -63,6 +64,8 @@ class _FailureAcc:
     example: str = ""
     weak: bool = True  # until a finding that is not a weak cue is counted
     client_errors: int = 0
+    svc_first: dict[str, datetime] = field(default_factory=dict)
+    svc_entities: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -198,6 +201,14 @@ class Aggregator:
             acc.by_service[record.service] += 1
         if record.revision:
             acc.revisions[record.revision] += 1
+        if record.service in acc.by_service:  # bounded like by_service
+            if ts is not None and (record.service not in acc.svc_first or ts < acc.svc_first[record.service]):
+                acc.svc_first[record.service] = ts
+            own = acc.svc_entities.setdefault(record.service, {})
+            for name, value in finding.entities.items():
+                counter = own.setdefault(name, Counter())
+                if len(counter) < MAX_SERVICE_ENTITY_VALUES or value in counter:
+                    counter[value] += 1
         for name, value in finding.entities.items():
             values = acc.entities.get(name)
             if values is None:
@@ -265,6 +276,11 @@ class Aggregator:
                     counts_by_service=dict(acc.by_service),
                     weak=acc.weak,
                     client_errors=acc.client_errors,
+                    first_seen_by_service=dict(acc.svc_first) if len(acc.by_service) > 1 else {},
+                    entities_by_service={
+                        service: {k: tuple(v for v, _ in c.most_common()) for k, c in own.items()}
+                        for service, own in acc.svc_entities.items()
+                    } if len(acc.by_service) > 1 else {},
                 )
             )
         failures.sort(key=lambda f: (f.severity.rank, -f.count, f.signature))

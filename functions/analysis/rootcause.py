@@ -40,6 +40,8 @@ MINOR_SHARE = 0.05
 # Two independent failures of the same kind starting in the same minute is the rarer explanation.
 SAME_ONSET_S = 60
 _DEPENDENCY_ENTITIES = ("host", "instance", "bucket", "database")
+# Entities that measure a failure rather than name what failed: differing values do not make two causes.
+_MEASURES = frozenset({"status", "timeout_s", "exit_code", "port", "memory_limit"})
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,16 @@ class _Node:
     @property
     def key(self) -> tuple[str, str]:
         return (self.failure.signature, self.service)
+
+    @property
+    def first_seen(self) -> datetime | None:
+        """When it began in this node's service (the failure's onset when only one service has it)."""
+        return self.failure.first_seen_by_service.get(self.service, self.failure.first_seen)
+
+    @property
+    def entities(self) -> Mapping[str, tuple[str, ...]]:
+        """What it named in this node's service."""
+        return self.failure.entities_by_service.get(self.service, self.failure.entities)
 
     def describe(self) -> str:
         where = f"{self.service}: " if self.service else ""
@@ -368,11 +380,11 @@ def diagnose(
                     chain=tuple(chain),
                     count=root.count,
                     severity=root.failure.severity,
-                    first_seen=root.failure.first_seen,
+                    first_seen=root.first_seen,
                     evidence=root.failure.example,
                     revision=revision,
                     previous_revision=previous,
-                    entities=root.failure.entities,
+                    entities=root.entities,
                 ),
             )
         )
@@ -424,10 +436,13 @@ def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tu
 
 
 def _same_event(a: RootCause, b: RootCause) -> bool:
-    """Two services failing the same way because of one thing: the same signature, and either the same
-    dependency named (host, instance) or the same onset (see SAME_ONSET_S)."""
+    """Two services failing the same way because of one thing: the same signature, nothing named that
+    differs (a module, a host), and either the same dependency named or the same onset (SAME_ONSET_S)."""
     if a.signature != b.signature or a.service == b.service:
         return False
+    for name in set(a.entities) & set(b.entities) - _MEASURES:
+        if a.entities[name] and b.entities[name] and not set(a.entities[name]) & set(b.entities[name]):
+            return False  # they name different things (another module, another host): two causes
     for name in _DEPENDENCY_ENTITIES:
         if set(a.entities.get(name, ())) & set(b.entities.get(name, ())):
             return True
@@ -438,21 +453,36 @@ def _same_event(a: RootCause, b: RootCause) -> bool:
 
 def _merge_shared_cause(ranked: Sequence[RootCause]) -> tuple[RootCause, ...]:
     """One root for one cause seen from several services; it stays with the most hurt service (ranked
-    first) and its chain says where else it shows."""
+    first) and one line of its chain says where else it shows."""
     kept: list[RootCause] = []
+    others: dict[int, list[RootCause]] = {}
     for cause in ranked:
         index = next((i for i, k in enumerate(kept) if _same_event(k, cause)), None)
         if index is None:
             kept.append(cause)
-            continue
-        lead = kept[index]
-        entities = {k: tuple(dict.fromkeys([*lead.entities.get(k, ()), *v])) for k, v in cause.entities.items()}
-        kept[index] = replace(
-            lead,
-            chain=(*lead.chain, f"the same failure in {cause.service} (×{cause.count}): one cause, seen from both"),
-            entities={**lead.entities, **entities},
-        )
-    return tuple(kept)
+        else:
+            others.setdefault(index, []).append(cause)
+    merged = []
+    for index, lead in enumerate(kept):
+        also = others.get(index, [])
+        if also:
+            names = [f"{c.service} (×{c.count})" for c in also[:_MAX_NAMED_SERVICES]]
+            if len(also) > _MAX_NAMED_SERVICES:
+                names.append(f"… and {len(also) - _MAX_NAMED_SERVICES} more")
+            entities = dict(lead.entities)
+            for cause in also:
+                for k, v in cause.entities.items():
+                    entities[k] = tuple(dict.fromkeys([*entities.get(k, ()), *v]))
+            lead = replace(
+                lead,
+                chain=(*lead.chain, f"the same failure in {', '.join(names)}: one cause"),
+                entities=entities,
+            )
+        merged.append(lead)
+    return tuple(merged)
+
+
+_MAX_NAMED_SERVICES = 5
 
 
 def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:

@@ -178,6 +178,10 @@ class Failure:
     # Records that were requests answered with a client error (4xx but 429): the server answering a
     # client, not failing. A failure made only of them is no cause of an outage.
     client_errors: int = 0
+    # Per service, when the failure shows in several: its onset there and the entity values it named
+    # there, so one service's root names its own module or host, not another service's.
+    first_seen_by_service: Mapping[str, datetime] = field(default_factory=dict)
+    entities_by_service: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
