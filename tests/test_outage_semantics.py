@@ -301,3 +301,17 @@ def test_the_same_failure_naming_different_things_at_once_stays_separate_roots()
     failures = [failure("db-down", C.DATABASE, 30, "a", first=0, entities={"host": ("10.0.0.1",)}),
                 failure("db-down", C.DATABASE, 30, "b", first=0.5, entities={"host": ("10.0.0.2",)})]
     assert len(diagnose(failures, INFO).root_causes) == 2
+
+
+def test_each_services_root_names_what_failed_in_that_service() -> None:
+    info = {"missing": SignatureInfo(frozenset(), Priority.P0, "Ship '{module}'", summary="missing module '{module}'")}
+    missing = replace(
+        failure("missing", C.DEPENDENCY_MISSING, 6, counts_by_service={"a": 3, "b": 3}),
+        entities={"module": ("mod_a", "mod_b")},
+        entities_by_service={"a": {"module": ("mod_a",)}, "b": {"module": ("mod_b",)}},
+        first_seen_by_service={"a": at(0), "b": at(0.2)},
+    )
+    diagnosis = diagnose([missing], info)
+    assert sorted((r.service, r.summary) for r in diagnosis.root_causes) == [
+        ("a", "missing module 'mod_a'"), ("b", "missing module 'mod_b'")]
+    assert sorted(a.text for a in diagnosis.actions) == ["Ship 'mod_a'", "Ship 'mod_b'"]

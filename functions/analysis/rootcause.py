@@ -52,6 +52,7 @@ class SignatureInfo:
     action_priority: Priority | None = None
     action_text: str = ""
     failed_start: bool = False
+    summary: str = ""  # the summary template ("missing Python module '{module}'"), for one service's values
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class _Node:
     failure: Failure
     service: str
     count: int
+    summary: str = ""  # the failure's summary with this service's own entity values
 
     @property
     def key(self) -> tuple[str, str]:
@@ -85,7 +87,7 @@ class _Node:
 
     def describe(self) -> str:
         where = f"{self.service}: " if self.service else ""
-        return f"{where}{self.failure.summary} (×{self.count})"
+        return f"{where}{self.summary or self.failure.summary} (×{self.count})"
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,16 @@ def can_cause(failure: Failure) -> bool:
     )
 
 
-def _nodes(failures: Sequence[Failure]) -> list[_Node]:
+def _summary_of(node: _Node, info: Mapping[str, SignatureInfo]) -> str:
+    """The failure's summary with what it named in the node's own service (another service's module
+    or host would send the reader to the wrong place)."""
+    template = info.get(node.failure.signature, SignatureInfo()).summary
+    if not template or node.service not in node.failure.entities_by_service:
+        return node.failure.summary
+    return render_template(template, {k: v[0] for k, v in node.entities.items() if v})
+
+
+def _nodes(failures: Sequence[Failure], info: Mapping[str, SignatureInfo]) -> list[_Node]:
     nodes = []
     for failure in failures:
         if failure.category in _NOT_CAUSAL:
@@ -120,7 +131,8 @@ def _nodes(failures: Sequence[Failure]) -> list[_Node]:
         by_service = failure.counts_by_service or {"": failure.count}
         for service, count in by_service.items():
             if count:
-                nodes.append(_Node(failure, service, count))
+                node = _Node(failure, service, count)
+                nodes.append(replace(node, summary=_summary_of(node, info)))
     return nodes
 
 
@@ -326,7 +338,7 @@ def diagnose(
     region: str = "",
 ) -> Diagnosis:
     """Find the independent root causes of the failures, their why-chains and the actions they call for."""
-    nodes = _nodes(failures)
+    nodes = _nodes(failures, info)
     n = len(nodes)
     edges: list[list[int]] = [[] for _ in range(n)]
     for i, u in enumerate(nodes):
@@ -376,7 +388,7 @@ def diagnose(
                     category=root.failure.category,
                     signature=root.failure.signature,
                     service=root.service,
-                    summary=root.failure.summary,
+                    summary=root.summary,
                     chain=tuple(chain),
                     count=root.count,
                     severity=root.failure.severity,

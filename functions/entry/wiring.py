@@ -33,6 +33,7 @@ def knowledge_from(signatures: Sequence[Signature]) -> Knowledge:
                 action_priority=s.action.priority if s.action else None,
                 action_text=s.action.text if s.action else "",
                 failed_start=s.failed_start,
+                summary=s.summary,
             )
             for s in signatures
         },
