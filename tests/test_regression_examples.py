@@ -2,8 +2,9 @@
 
 The three examples (scripts/make_regression_examples.py) were written by the same hands that tuned
 the signatures, so they are regression tests, not evidence that the analysis generalises (that is
-what the corpus and the stack examples are for). They cover other stacks than the seed: Node.js out of memory plus a lost Redis, a Go gateway whose upstream certificate expired,
-a Spring Boot service starving its HikariCP pool plus a Firestore quota. Each README says what
+what the corpus and the stack examples are for). They cover other stacks than the seed: Node.js
+out of memory plus a lost Redis, a Go gateway whose upstream certificate expired, a Spring Boot
+service starving its HikariCP pool plus a Firestore quota. Each README says what
 happened; these tests pin the conclusions an on-call engineer would draw from the same export.
 """
 
