@@ -22,10 +22,11 @@ from functions.analysis.classify.classifier import (
     Classifier,
     is_failure,
     is_ok,
-    naive_classify,
 )
 from functions.analysis.classify.signatures import load_signatures
 from functions.core.model import Category, LogRecord, Severity
+from functions.entry.wiring import core
+from tests.signature_tools import action_for, naive_classify
 
 SIGNATURES = load_signatures()
 CLASSIFIER = Classifier(SIGNATURES)
@@ -508,7 +509,7 @@ def test_summary_and_action_are_fully_filled(case: Case) -> None:
     """Every example renders its summary/action without a missing-entity marker."""
     finding = CLASSIFIER.classify_message(case.message, http_status=case.status, severity=case.severity)
     sig = BY_ID[finding.signature]
-    action = sig.action_for(finding.entities)
+    action = action_for(sig, finding.entities)
     texts = [finding.summary] + ([action.text] if action else [])
     for text in texts:
         assert "<" not in text.replace("<html>", "").replace("<head>", ""), text
@@ -661,11 +662,11 @@ def test_classify_uses_the_whole_record() -> None:
         service="netra-backend-staging",
         revision="netra-backend-staging-00742-b95",
     )
-    finding = Classifier.default().classify(record)
+    finding = core().classifier.classify(record)
     assert (finding.category, finding.signature) == (Category.CONTAINER_STARTUP, "container-exit-nonzero")
     assert (finding.service, finding.revision) == (record.service, record.revision)
     assert finding.summary == "container exited with code 3"
-    assert CLASSIFIER.classify_many([record, record])[1] == finding
+    assert [CLASSIFIER.classify(r) for r in (record, record)][1] == finding
 
 
 SEED_LINES = [

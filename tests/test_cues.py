@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from functions.analysis.classify.classifier import UNKNOWN_SIGNATURE, Classifier, is_failure
+from functions.analysis.classify.classifier import UNKNOWN_SIGNATURE, is_failure
 from functions.core.model import Category
+from functions.entry.wiring import core
 
-CLASSIFIER = Classifier.default()
+CLASSIFIER = core().classifier
 
 
 def verdict(message: str, severity: str = "ERROR") -> tuple[Category, str, bool]:

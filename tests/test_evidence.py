@@ -16,10 +16,10 @@ from hypothesis import strategies as st
 
 from functions.core.errors import EvidenceError, InputError
 from functions.core.model import LogRecord
+from functions.intake.changes import iter_evidence
 from functions.intake.evidence import (
     iter_log_entries,
     iter_log_entries_from,
-    iter_records,
     parse_rfc3339,
     record_from_entry,
     short_log_name,
@@ -397,7 +397,7 @@ def test_short_log_name(log_name: str, short: str) -> None:
     assert short_log_name(log_name) == short
 
 
-def test_iter_records_reads_the_whole_export() -> None:
-    records = list(iter_records(EXPORT))
+def test_iter_evidence_reads_the_whole_export() -> None:
+    records = list(iter_evidence(EXPORT))
     assert len(records) == 7
     assert all(isinstance(record, LogRecord) for record in records)

@@ -16,7 +16,9 @@ import pytest
 
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
-from functions.intake.evidence import iter_log_entries, iter_records, record_from_entry
+from functions.core.project_changes import AuditChange
+from functions.intake.changes import iter_evidence, records_and_changes
+from functions.intake.evidence import iter_log_entries
 from functions.intake.logscan import Unsuitable, fast_records
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +28,8 @@ from benchmarks._workload import entries, write_gcloud_export  # noqa: E402
 FIXTURES = ROOT / "tests" / "fixtures" / "logs"
 
 
-def reference(path: Path) -> list[LogRecord]:
-    return [record_from_entry(e) for e in iter_log_entries(path)]
+def reference(path: Path) -> list[LogRecord | AuditChange]:
+    return list(records_and_changes(iter_log_entries(path)))
 
 
 def outcome(read: Any, path: Path) -> tuple[str, Any]:
@@ -60,13 +62,32 @@ ODD: dict[str, Any] = {
     "a null element": None,
     "structured error detail": {"jsonPayload": {"msg": "failed", "error": {"code": 7}}, "severity": "ERROR"},
     "k8s container": {"resource": {"type": "k8s_container", "labels": {"container_name": "api"}}, "textPayload": "x"},
+    "a Cloud Run job's task": {"resource": {"type": "cloud_run_job", "labels": {"job_name": "nightly"}},
+                               "textPayload": "Task failed"},
+    "who sent a request": {"httpRequest": {"status": 404, "requestUrl": "https://h/wp-login.php",
+                                           "remoteIp": "203.0.113.7", "userAgent": "scanner/1.0"}},
+    "a deploy in the audit log": {
+        "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity",
+        "timestamp": "2025-12-02T01:04:12Z",
+        "resource": {"type": "cloud_run_revision", "labels": {"service_name": "backend", "location": "europe-west1"}},
+        "protoPayload": {
+            "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+            "methodName": "google.cloud.run.v1.Services.ReplaceService",
+            "resourceName": "namespaces/p/services/backend",
+            "authenticationInfo": {"principalEmail": "ci@p.iam.gserviceaccount.com"},
+        },
+    },
+    "an audit entry that records no change": {
+        "logName": "projects/p/logs/cloudaudit.googleapis.com%2Factivity",
+        "protoPayload": {"methodName": "google.cloud.run.v2.Jobs.RunJob", "resourceName": "projects/p/jobs/j"},
+    },
 }
 
 
 @pytest.mark.parametrize("name", ["export-cloudrun-incident.json", "export-jsonlines.json"])
 def test_the_fixtures_read_the_same(name: str) -> None:
     path = FIXTURES / name
-    assert list(iter_records(path)) == reference(path)
+    assert list(iter_evidence(path)) == reference(path)
 
 
 def test_a_generated_export_is_read_entirely_by_the_fast_reader(tmp_path: Path) -> None:
@@ -81,7 +102,7 @@ def test_a_generated_export_is_read_entirely_by_the_fast_reader(tmp_path: Path) 
 def test_an_odd_entry_mid_file_is_handed_over_without_a_seam(tmp_path: Path, odd: str) -> None:
     ordinary = list(entries(40))
     path = indented(tmp_path / "logs.json", [*ordinary[:20], ODD[odd], *ordinary[20:]])
-    assert list(iter_records(path)) == reference(path)
+    assert list(iter_evidence(path)) == reference(path)
 
 
 @pytest.mark.parametrize("odd", list(ODD))
@@ -90,7 +111,7 @@ def test_json_lines_with_an_odd_entry_read_the_same(tmp_path: Path, odd: str) ->
     lines = [json.dumps(e) for e in [*ordinary[:5], ODD[odd], *ordinary[5:]]]
     path = tmp_path / "logs.jsonl"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    assert outcome(iter_records, path) == outcome(reference, path)
+    assert outcome(iter_evidence, path) == outcome(reference, path)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +131,7 @@ def test_json_lines_with_an_odd_entry_read_the_same(tmp_path: Path, odd: str) ->
 def test_other_layouts_read_the_same(tmp_path: Path, text: str) -> None:
     path = tmp_path / "logs.json"
     path.write_text(text, encoding="utf-8")
-    assert list(iter_records(path)) == reference(path)
+    assert list(iter_evidence(path)) == reference(path)
 
 
 def test_a_malformed_export_fails_as_the_reference_reader_says(tmp_path: Path) -> None:
@@ -119,7 +140,7 @@ def test_a_malformed_export_fails_as_the_reference_reader_says(tmp_path: Path) -
     cut = text.index('"severity"', len(text) // 2)
     path.write_text(text[:cut] + text[cut + 1 :], encoding="utf-8")  # an unmatched quote past the middle
     with pytest.raises(Exception) as fast:
-        list(iter_records(path))
+        list(iter_evidence(path))
     with pytest.raises(Exception) as slow:
         reference(path)
     assert str(fast.value) == str(slow.value) and "line" in str(fast.value)

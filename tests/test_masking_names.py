@@ -215,3 +215,9 @@ def test_names_failure_reads_the_class_of_the_token(core: str, closing: str, nam
 )
 def test_error_codes_come_from_closed_vocabularies(word: str, code: bool) -> None:
     assert is_error_code(word) is code
+
+
+@pytest.mark.parametrize("value", ["", "''", '""', "()", "[]"])
+def test_empty_and_punctuation_only_values_name_no_failure(value: str) -> None:
+    assert names_failure(value.strip("'\"()[]")) is False
+    mask_message(f"failed with reason {value}: retry")  # masking an empty quoted value must not raise

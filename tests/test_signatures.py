@@ -20,7 +20,6 @@ from functions.analysis.classify.signatures import (
     Signature,
     SignatureError,
     Template,
-    causal_graph,
     load_documents,
     load_signatures,
     log_severity_rank,
@@ -38,6 +37,7 @@ from functions.analysis.classify.terraform import (
 )
 from functions.core.model import Category, Priority, Severity
 from functions.entry.export_signatures import TERRAFORM_JSON_PATH, main
+from tests.signature_tools import action_for, causal_graph
 
 SIGNATURES = load_signatures()
 COMMITTED_JSON = TERRAFORM_JSON_PATH.read_text(encoding="utf-8")
@@ -239,7 +239,7 @@ def test_templates_render_through_str_format_too() -> None:
 
 def test_action_text_may_name_the_service() -> None:
     (sig,) = parse_signatures([_valid(action={"priority": "P0", "text": "roll back {service} ({host})"})])
-    action = sig.action_for({"host": "db"}, service="api")
+    action = action_for(sig, {"host": "db"}, service="api")
     assert action is not None and action.text == "roll back api (db)"
 
 
@@ -251,12 +251,12 @@ def test_failed_start_signatures_are_marked() -> None:
 
 
 def test_action_for_fills_entities() -> None:
-    action = BY_ID["python-module-not-found"].action_for({"module": "auth_service"})
+    action = action_for(BY_ID["python-module-not-found"], {"module": "auth_service"})
     assert action is not None
     assert action.priority is Priority.P0
     assert "'auth_service'" in action.text
     assert (action.category, action.signature) == (Category.DEPENDENCY_MISSING, "python-module-not-found")
-    assert BY_ID["grpc-absl-notice"].action_for({}) is None
+    assert action_for(BY_ID["grpc-absl-notice"], {}) is None
 
 
 def test_entity_patterns_fill_what_the_match_did_not_capture() -> None:

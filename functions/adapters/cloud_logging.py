@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from functions.core.logquery import quote
 from functions.core.model import LogRecord
 from functions.incidents.ports import ChangeSample, LogSample
 from functions.intake.changes import audit_change, is_activity_audit, records_and_changes
@@ -19,7 +20,9 @@ from functions.intake.evidence import record_from_entry
 from functions.intake.jsonbounds import MAX_INT_DIGITS, MAX_JSON_DEPTH
 from functions.intake.logpage import EntriesPage, read_entries_page
 
-RESOURCE_TYPE = "cloud_run_revision"
+# Cloud Run services log as revisions (named by label service_name), Cloud Run jobs as jobs (job_name).
+RESOURCE_TYPES = ("cloud_run_revision", "cloud_run_job")
+NAME_LABELS = ("service_name", "job_name")
 # Cloud Run gives plain-text stdout/stderr lines severity DEFAULT (a Spring "ERROR ... Application run failed"
 # on stdout, V8's "FATAL ERROR" on stderr): those that read like a failure are evidence too.
 FAILURE_WORDS_RE = (
@@ -41,16 +44,20 @@ def _rfc3339(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+_quote = quote  # the one quoting function of the Logging query language (functions.core.logquery)
 
 
 def build_filter(services: Sequence[str], start: datetime, end: datetime, min_severity: str = "WARNING") -> str:
-    """The Logging query for the window: resource type, the alert's services, severity, explicit time bounds."""
-    parts = [f"resource.type={_quote(RESOURCE_TYPE)}"]
+    """The Logging query for the window: resource types, the alert's services or jobs, severity, time bounds.
+
+    A name is matched as a service or as a job: the alert's resource says which, but a job and a
+    service are both what the card calls a service, and a name is one or the other in a project.
+    """
+    types = " OR ".join(f"resource.type={_quote(t)}" for t in RESOURCE_TYPES)
+    parts = [f"({types})"]
     names = [s for s in dict.fromkeys(services) if s]
     if names:
-        ors = " OR ".join(f"resource.labels.service_name={_quote(s)}" for s in names)
+        ors = " OR ".join(f"resource.labels.{label}={_quote(s)}" for s in names for label in NAME_LABELS)
         parts.append(f"({ors})")
     text_failure = f'textPayload=~"{FAILURE_WORDS_RE}" OR jsonPayload.message=~"{FAILURE_WORDS_RE}"'
     parts.append(f"(severity>={min_severity} OR (severity=DEFAULT AND ({text_failure})))")

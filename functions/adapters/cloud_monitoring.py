@@ -22,6 +22,9 @@ from functions.intake.metrics import (
 )
 
 MIN_ALIGNMENT_S = 60  # Monitoring's smallest alignment period
+# Points per series: enough for health to see when in the window requests began to fail, bounded so
+# a long window costs no more than an hour's worth of one-minute points.
+MAX_BUCKETS = 60
 
 
 def _service_clause(services: Sequence[str]) -> str:
@@ -99,8 +102,9 @@ class CloudMonitoringSource:
         from google.cloud import monitoring_v3
         from google.protobuf import duration_pb2, timestamp_pb2
 
-        seconds = max(MIN_ALIGNMENT_S, int((end - start).total_seconds()))
-        seconds -= seconds % 60
+        window = max(MIN_ALIGNMENT_S, int((end - start).total_seconds()))
+        per_bucket = -(-window // MAX_BUCKETS)  # ceiling: at most MAX_BUCKETS buckets
+        seconds = max(MIN_ALIGNMENT_S, per_bucket + (-per_bucket % 60))  # whole minutes
         start_ts = timestamp_pb2.Timestamp()
         start_ts.FromDatetime(start)
         end_ts = timestamp_pb2.Timestamp()
@@ -120,7 +124,8 @@ class CloudMonitoringSource:
         pager = self._metric_client().list_time_series(request=request, retry=None, timeout=self._timeout_s)
         found: list[SeriesPoints] = []
         for series in pager:
-            values = []
+            values: list[float | int] = []
+            minutes: list[int | None] = []
             for point in series.points:
                 value = point.value
                 kind = value._pb.WhichOneof("value")
@@ -128,11 +133,16 @@ class CloudMonitoringSource:
                     values.append(value.int64_value)
                 elif kind == "double_value":
                     values.append(value.double_value)
+                else:
+                    continue
+                began = point.interval._pb.start_time
+                minutes.append(began.seconds // 60 if began.seconds else None)
             found.append(SeriesPoints(
                 metric_type=series.metric.type,
                 metric_labels=dict(series.metric.labels),
                 resource_labels=dict(series.resource.labels),
                 values=tuple(values),
                 resource_type=series.resource.type,
+                minutes=tuple(minutes),
             ))
         return found

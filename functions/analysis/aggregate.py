@@ -10,13 +10,39 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
+from functions.analysis.classify.signatures import log_severity_rank
+from functions.analysis.requests import request_status
 from functions.analysis.rootcause import RevisionTraffic
-from functions.core.model import Category, Failure, Finding, LogRecord, RequestStats, Severity, Template
+from functions.core.model import (
+    Category,
+    ClientErrors,
+    Failure,
+    Finding,
+    LogRecord,
+    RequestStats,
+    Severity,
+    Template,
+)
 
 MAX_ENTITY_VALUES = 16  # distinct values kept per entity per signature
 MAX_EXAMPLE_CHARS = 2_000  # an excerpt, not the whole 100 KB message
 MAX_SERVICES_PER_GROUP = 64
+MAX_SERVICE_ENTITY_VALUES = 4  # distinct values kept per entity per signature per service
+MAX_CLIENTS = 256  # distinct client IPs / user agents counted per service; later ones are not (bounded memory)
+MAX_CLIENT_PATHS = 32  # distinct paths remembered per client
+_THROTTLED = 429
+_WARNING_RANK = log_severity_rank("WARNING")
+
+
+def urlsplit_path(url: str) -> str:
+    """The path of a request URL (no query: it holds ids and tokens), "/" when there is none."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        path = url.partition("?")[0]
+    return path or "/"
 
 
 def _status_class(status: int) -> str:
@@ -36,6 +62,10 @@ class _FailureAcc:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     example: str = ""
+    weak: bool = True  # until a finding that is not a weak cue is counted
+    client_errors: int = 0
+    svc_first: dict[str, datetime] = field(default_factory=dict)
+    svc_entities: dict[str, dict[str, Counter[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +77,8 @@ class _TemplateAcc:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     example: str = ""
+    text_field: str = ""
+    loud: int = 0
 
 
 @dataclass
@@ -55,6 +87,16 @@ class _Requests:
     by_status: Counter[int] = field(default_factory=Counter)
     by_revision_total: Counter[str] = field(default_factory=Counter)
     by_revision_5xx: Counter[str] = field(default_factory=Counter)
+    by_minute_total: Counter[int] = field(default_factory=Counter)
+    by_minute_failed: Counter[int] = field(default_factory=Counter)
+    clients_4xx: dict[str, _ClientAcc] = field(default_factory=dict)
+
+
+@dataclass
+class _ClientAcc:
+    count: int = 0
+    auth: int = 0
+    paths: Counter[str] = field(default_factory=Counter)
 
 
 def _earlier(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -115,6 +157,24 @@ class Aggregator:
             req.by_revision_total[record.revision] += 1
             if cls == "5xx":
                 req.by_revision_5xx[record.revision] += 1
+        if record.timestamp is not None:
+            minute = int(record.timestamp.timestamp()) // 60
+            req.by_minute_total[minute] += 1
+            if cls == "5xx" or status == _THROTTLED:
+                req.by_minute_failed[minute] += 1
+        if cls == "4xx":
+            path = urlsplit_path(record.http_url)
+            for client in (f"ip {record.remote_ip}" if record.remote_ip else "",
+                           f"agent {record.user_agent}" if record.user_agent else ""):
+                acc = req.clients_4xx.get(client) if client else None
+                if client and acc is None and len(req.clients_4xx) < MAX_CLIENTS:
+                    acc = req.clients_4xx[client] = _ClientAcc()
+                if acc is None:
+                    continue
+                acc.count += 1
+                acc.auth += status in (401, 403)
+                if path in acc.paths or len(acc.paths) < MAX_CLIENT_PATHS:
+                    acc.paths[path] += 1
 
     def add(self, record: LogRecord, finding: Finding, template_id: str | None) -> None:
         """Count one record; `template_id` is None for records that are not worth a template."""
@@ -133,10 +193,22 @@ class Aggregator:
                 finding.category, finding.signature, finding.severity, finding.summary
             )
         acc.count += 1
+        acc.weak = acc.weak and finding.weak
+        status = request_status(record)
+        if status is not None and 400 <= status < 500 and status != _THROTTLED:
+            acc.client_errors += 1
         if len(acc.by_service) < MAX_SERVICES_PER_GROUP or record.service in acc.by_service:
             acc.by_service[record.service] += 1
         if record.revision:
             acc.revisions[record.revision] += 1
+        if record.service in acc.by_service:  # bounded like by_service
+            if ts is not None and (record.service not in acc.svc_first or ts < acc.svc_first[record.service]):
+                acc.svc_first[record.service] = ts
+            own = acc.svc_entities.setdefault(record.service, {})
+            for name, value in finding.entities.items():
+                counter = own.setdefault(name, Counter())
+                if len(counter) < MAX_SERVICE_ENTITY_VALUES or value in counter:
+                    counter[value] += 1
         for name, value in finding.entities.items():
             values = acc.entities.get(name)
             if values is None:
@@ -151,7 +223,10 @@ class Aggregator:
         if tpl is None:
             tpl = self._templates[template_id] = _TemplateAcc(finding.category, finding.signature)
             tpl.example = record.message[:MAX_EXAMPLE_CHARS]
+            tpl.text_field = record.text_field
         tpl.count += 1
+        if log_severity_rank(record.severity) >= _WARNING_RANK:
+            tpl.loud += 1
         if record.service and len(tpl.services) < MAX_SERVICES_PER_GROUP:
             tpl.services.add(record.service)
         tpl.first_seen = _earlier(tpl.first_seen, ts)
@@ -175,6 +250,7 @@ class Aggregator:
                 merged[target] = acc
                 continue
             into.count += acc.count
+            into.loud += acc.loud
             into.services |= acc.services
             into.first_seen = _earlier(into.first_seen, acc.first_seen)
             into.last_seen = _later(into.last_seen, acc.last_seen)
@@ -198,6 +274,13 @@ class Aggregator:
                     revisions=tuple(r for r, _ in acc.revisions.most_common()),
                     example=acc.example,
                     counts_by_service=dict(acc.by_service),
+                    weak=acc.weak,
+                    client_errors=acc.client_errors,
+                    first_seen_by_service=dict(acc.svc_first) if len(acc.by_service) > 1 else {},
+                    entities_by_service={
+                        service: {k: tuple(v for v, _ in c.most_common()) for k, c in own.items()}
+                        for service, own in acc.svc_entities.items()
+                    } if len(acc.by_service) > 1 else {},
                 )
             )
         failures.sort(key=lambda f: (f.severity.rank, -f.count, f.signature))
@@ -212,6 +295,8 @@ class Aggregator:
                 first_seen=acc.first_seen,
                 last_seen=acc.last_seen,
                 example=acc.example,
+                text_field=acc.text_field,
+                loud=acc.loud,
             )
             for tid, acc in self._templates.items()
         ]
@@ -224,6 +309,13 @@ class Aggregator:
                 by_revision_5xx=dict(req.by_revision_5xx),
                 by_revision_total=dict(req.by_revision_total),
                 by_status=dict(req.by_status),
+                by_minute_total=dict(req.by_minute_total),
+                by_minute_failed=dict(req.by_minute_failed),
+                clients_4xx={
+                    client: ClientErrors(acc.count, acc.auth, tuple(p for p, _ in acc.paths.most_common()))
+                    for client, acc in req.clients_4xx.items()
+                },
+                logged_4xx=req.by_class.get("4xx", 0),
             )
             for service, req in self._requests.items()
             if service

@@ -18,6 +18,8 @@ from functions.analysis.changes import link_changes
 from functions.analysis.classify.classifier import is_ok
 from functions.analysis.classify.signatures import render_template
 from functions.analysis.health import HealthThresholds, compute_health
+from functions.analysis.nofailure import explain_no_failure
+from functions.analysis.requests import for_classification
 from functions.analysis.rootcause import RevisionTraffic, SignatureInfo, diagnose
 from functions.card.incident import build_incident
 from functions.core.model import (
@@ -122,6 +124,26 @@ def _merge_traffic(
     return merged
 
 
+def merge_request_stats(
+    from_logs: Mapping[str, RequestStats], from_metrics: Mapping[str, RequestStats]
+) -> dict[str, RequestStats]:
+    """Exact metric counts win over request-log counts; what only request logs know is kept.
+
+    Metrics have no client: who got the 4xx comes from the request logs (a sample is enough to see
+    one dominant client). When the metrics carry no per-minute points, the logs' minutes stand in.
+    """
+    merged = dict(from_logs)
+    for service, exact in from_metrics.items():
+        logged = from_logs.get(service)
+        if logged is not None:
+            exact = replace(exact, clients_4xx=logged.clients_4xx, logged_4xx=logged.logged_4xx)
+            if not exact.by_minute_total:
+                exact = replace(exact, by_minute_total=logged.by_minute_total,
+                                by_minute_failed=logged.by_minute_failed)
+        merged[service] = exact
+    return merged
+
+
 # The per-minute timeline spans at most a week: an entry dated years away from the others must not
 # make it millions of minutes long. When the evidence spans more, the busiest week is shown.
 MAX_TIMELINE_MINUTES = 7 * 24 * 60
@@ -185,7 +207,7 @@ def aggregate_records(
         if isinstance(record, AuditChange):
             changes.append(record)
             continue
-        finding = classifier.classify(record)
+        finding = classifier.classify(for_classification(record))
         if not worth_a_template(record, finding):
             agg.add(record, finding, None)
             continue
@@ -245,8 +267,7 @@ def analyse(
     failures = tuple(_resummarise(f, knowledge.summaries) for f in aggregates.failures)
     metric_stats: Mapping[str, RequestStats] = evidence.request_stats if evidence else {}
     failures = _apply_metric_counts(failures, evidence.metric_counts if evidence else ())
-    stats = dict(aggregates.request_stats)
-    stats.update(metric_stats)  # exact metrics win over request-log counts
+    stats = merge_request_stats(aggregates.request_stats, metric_stats)
     alert_services = [s for a in alerts for s in a.services]
     services = compute_health(
         [*alert_services, *aggregates.services],
@@ -254,6 +275,7 @@ def analyse(
         failures,
         settings.health,
         knowledge.failed_start,
+        evidence.job_stats if evidence else None,
     )
     diagnosis = diagnose(
         failures,
@@ -274,6 +296,7 @@ def analyse(
         replace(t, is_new=bool(previous_templates) and t.template_id not in previous_templates)
         for t in aggregates.templates[: settings.max_recurring]
     )
+    verdict = explain_no_failure(alerts, services, failures, aggregates.templates, stats)
     timeline, timeline_start = _timeline(aggregates.minutes)
     notes = list(evidence.notes if evidence else ())
     if not metric_stats and any(s.source == "logs" for s in stats.values()):
@@ -291,7 +314,7 @@ def analyse(
         recurring=recurring,
         root_causes=linked.root_causes,
         contributing=linked.contributing,
-        actions=linked.actions,
+        actions=(verdict.action,) if verdict else linked.actions,
         timeline=timeline,
         timeline_start=timeline_start,
         timeline_step_s=60,
@@ -301,4 +324,5 @@ def analyse(
         now=now,
         region=settings.region,
         what_changed=linked.what_changed if evidence and evidence.changes else None,
+        summary=verdict.summary if verdict else "",
     )

@@ -9,7 +9,7 @@ upstream explains; noise never causes anything and is never a root.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from functions.analysis.classify.signatures import render_template
@@ -27,8 +27,21 @@ _MAX_CHAIN = 6
 # FAILING service leads the card even when a DEGRADED service's root logged more lines.
 _IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health.HEALTHY: 3}
 # A second root in a service whose leading root logged at least 1/MINOR_SHARE times more is
-# background (a few slow calls beside an outage), shown as contributing rather than as a root.
+# background, shown as contributing rather than as a root. The argument is about attention, not about
+# any example: a root cause line on the card says "fix this to end the outage". A cause that accounts
+# for one line in twenty of its service's leading cause cannot explain a meaningful part of an outage
+# that the leading cause does not already explain (it is within the noise of sampling and of ordinary
+# background errors of a busy service), so it is listed, but not as a reason the service is down.
 MINOR_SHARE = 0.05
+# The same failure (one signature) in two services is one cause when they name the same dependency
+# (a database instance, a host), or when it began in both within SAME_ONSET_S of each other: the
+# lines of one event (a token expiring, an instance running out of connections) reach the logs
+# within seconds, and a minute is the resolution of the card's timeline and of request metrics.
+# Two independent failures of the same kind starting in the same minute is the rarer explanation.
+SAME_ONSET_S = 60
+_DEPENDENCY_ENTITIES = ("host", "instance", "bucket", "database")
+# Entities that measure a failure rather than name what failed: differing values do not make two causes.
+_MEASURES = frozenset({"status", "timeout_s", "exit_code", "port", "memory_limit"})
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,7 @@ class SignatureInfo:
     action_text: str = ""
     failed_start: bool = False
     crashes_instance: bool = False  # an application failure that ends the process (a Go panic)
+    summary: str = ""  # the summary template ("missing Python module '{module}'"), for one service's values
 
 
 @dataclass(frozen=True)
@@ -56,14 +70,25 @@ class _Node:
     failure: Failure
     service: str
     count: int
+    summary: str = ""  # the failure's summary with this service's own entity values
 
     @property
     def key(self) -> tuple[str, str]:
         return (self.failure.signature, self.service)
 
+    @property
+    def first_seen(self) -> datetime | None:
+        """When it began in this node's service (the failure's onset when only one service has it)."""
+        return self.failure.first_seen_by_service.get(self.service, self.failure.first_seen)
+
+    @property
+    def entities(self) -> Mapping[str, tuple[str, ...]]:
+        """What it named in this node's service."""
+        return self.failure.entities_by_service.get(self.service, self.failure.entities)
+
     def describe(self) -> str:
         where = f"{self.service}: " if self.service else ""
-        return f"{where}{self.failure.summary} (×{self.count})"
+        return f"{where}{self.summary or self.failure.summary} (×{self.count})"
 
 
 @dataclass(frozen=True)
@@ -73,10 +98,32 @@ class Diagnosis:
     root_causes: tuple[RootCause, ...]
     contributing: tuple[RootCause, ...]
     actions: tuple[Action, ...]
-    explained: Mapping[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
 
-def _nodes(failures: Sequence[Failure]) -> list[_Node]:
+def can_cause(failure: Failure) -> bool:
+    """Whether a failure could have caused an outage, and so may explain others or stand as a root.
+
+    Not noise or unclassified lines; not a verdict that rests on a weak cue alone (a word, a status:
+    enough to count a line, not to name a cause); not a failure made only of requests answered with
+    a client error (the server answering a client, whatever its URL says).
+    """
+    return (
+        failure.category not in _NOT_CAUSAL
+        and not failure.weak
+        and failure.client_errors < failure.count
+    )
+
+
+def _summary_of(node: _Node, info: Mapping[str, SignatureInfo]) -> str:
+    """The failure's summary with what it named in the node's own service (another service's module
+    or host would send the reader to the wrong place)."""
+    template = info.get(node.failure.signature, SignatureInfo()).summary
+    if not template or node.service not in node.failure.entities_by_service:
+        return node.failure.summary
+    return render_template(template, {k: v[0] for k, v in node.entities.items() if v})
+
+
+def _nodes(failures: Sequence[Failure], info: Mapping[str, SignatureInfo]) -> list[_Node]:
     nodes = []
     for failure in failures:
         if failure.category in _NOT_CAUSAL:
@@ -84,7 +131,8 @@ def _nodes(failures: Sequence[Failure]) -> list[_Node]:
         by_service = failure.counts_by_service or {"": failure.count}
         for service, count in by_service.items():
             if count:
-                nodes.append(_Node(failure, service, count))
+                node = _Node(failure, service, count)
+                nodes.append(replace(node, summary=_summary_of(node, info)))
     return nodes
 
 
@@ -100,7 +148,7 @@ def _names_service(failure: Failure, service: str) -> bool:
 
 
 def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
-    if u is v or u.failure.category in _NOT_CAUSAL:
+    if u is v or not can_cause(u.failure):
         return False
     if u.failure.signature == v.failure.signature and u.service == v.service:
         return False
@@ -131,7 +179,7 @@ def _cross_service_edges(u: _Node, v: _Node) -> bool:
     """A failure in service Y explains a reach-failure in X that names Y, whatever the categories."""
     return (
         u.service != v.service
-        and u.failure.category not in _NOT_CAUSAL
+        and can_cause(u.failure)
         and u.failure.severity in (Severity.CRITICAL, Severity.ERROR)
         and v.failure.category in _REACHES_OTHERS
         and _names_service(v.failure, u.service)
@@ -225,14 +273,28 @@ def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[
     return best
 
 
+# A deploy is the likely cause when the failures are the newest revision's: when it is to blame, the
+# old revision keeps only the background errors any service has, plus the requests in flight while
+# traffic moved. "Most, by a wide margin" is four in five: below that the old revision fails too, and
+# the cause is something both share (a database, a quota), which a rollback would not cure.
+DEPLOY_CONCENTRATION = 0.8
+# The previous revision "served fine" by the same measure health uses for a service that is not
+# degraded (HealthThresholds.degraded_5xx_ratio): rolling back to a revision that was itself degraded
+# is not a fix to propose.
+PREVIOUS_HEALTHY_5XX_RATIO = 0.05
+
+
 def detect_bad_deploy(
     service: str,
     traffic: Mapping[str, RevisionTraffic],
     *,
-    concentration: float = 0.8,
-    healthy_5xx_ratio: float = 0.05,
+    concentration: float = DEPLOY_CONCENTRATION,
+    healthy_5xx_ratio: float = PREVIOUS_HEALTHY_5XX_RATIO,
 ) -> tuple[str, str, str] | None:
-    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine."""
+    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine.
+
+    A Cloud Run job has no revisions (its runs are executions), so it never gets a rollback.
+    """
     revisions = sorted((r for r in traffic if revision_number(r) >= 0), key=revision_number)
     if len(revisions) < 2:
         return None
@@ -281,7 +343,7 @@ def diagnose(
     region: str = "",
 ) -> Diagnosis:
     """Find the independent root causes of the failures, their why-chains and the actions they call for."""
-    nodes = _nodes(failures)
+    nodes = _nodes(failures, info)
     n = len(nodes)
     edges: list[list[int]] = [[] for _ in range(n)]
     for i, u in enumerate(nodes):
@@ -297,7 +359,7 @@ def diagnose(
     roots_by_comp: dict[int, int] = {}
     for i, node in enumerate(nodes):
         c = comp[i]
-        if c in has_parent:
+        if c in has_parent or not can_cause(node.failure):
             continue
         current = roots_by_comp.get(c)
         if current is None or _first_key(node) < _first_key(nodes[current]):
@@ -331,18 +393,21 @@ def diagnose(
                     category=root.failure.category,
                     signature=root.failure.signature,
                     service=root.service,
-                    summary=root.failure.summary,
+                    summary=root.summary,
                     chain=tuple(chain),
                     count=root.count,
                     severity=root.failure.severity,
-                    first_seen=root.failure.first_seen,
+                    first_seen=root.first_seen,
                     evidence=root.failure.example,
                     revision=revision,
                     previous_revision=previous,
-                    entities=root.failure.entities,
+                    entities=root.entities,
                 ),
             )
         )
+    for i in roots_by_comp.values():
+        for member in _reachable(i, edges) | {k for k in range(n) if comp[k] == comp[i]}:
+            explained.setdefault(nodes[member].key, nodes[i].key)
     causes.sort(key=lambda item: item[0])
     ranked = _merge_same_kind([cause for _, cause in causes])
     # Merging sums counts, so rank the primary roots again, now also by the harm done to their service.
@@ -353,12 +418,25 @@ def diagnose(
         )
     )
     contributing = tuple(c for c in ranked if c not in primary)
+    primary = _merge_shared_cause(primary)
     primary, minor = _split_minor(primary)
     contributing = (*contributing, *minor)
     if not primary:
         primary, contributing = contributing, ()
-    actions = _actions(primary, contributing, failures, info, region)
-    return Diagnosis(primary, contributing, actions, explained)
+    actions = _actions(primary, contributing, failures, info, region, explained, health_by_service)
+    return Diagnosis(primary, contributing, actions)
+
+
+def _reachable(start: int, edges: Sequence[Sequence[int]]) -> set[int]:
+    """Every node downstream of `start`: what fixing `start` would fix."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        for child in edges[todo.pop()]:
+            if child not in seen:
+                seen.add(child)
+                todo.append(child)
+    return seen
 
 
 def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tuple[RootCause, ...]]:
@@ -372,6 +450,56 @@ def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tu
         else:
             kept.append(cause)
     return tuple(kept), tuple(minor)
+
+
+def _same_event(a: RootCause, b: RootCause) -> bool:
+    """Two services failing the same way because of one thing: the same signature, nothing named that
+    differs (a module, a host), and either the same dependency named or the same onset (SAME_ONSET_S)."""
+    if a.signature != b.signature or a.service == b.service:
+        return False
+    for name in set(a.entities) & set(b.entities) - _MEASURES:
+        if a.entities[name] and b.entities[name] and not set(a.entities[name]) & set(b.entities[name]):
+            return False  # they name different things (another module, another host): two causes
+    for name in _DEPENDENCY_ENTITIES:
+        if set(a.entities.get(name, ())) & set(b.entities.get(name, ())):
+            return True
+    if a.first_seen is None or b.first_seen is None:
+        return False
+    return abs((a.first_seen - b.first_seen).total_seconds()) <= SAME_ONSET_S
+
+
+def _merge_shared_cause(ranked: Sequence[RootCause]) -> tuple[RootCause, ...]:
+    """One root for one cause seen from several services; it stays with the most hurt service (ranked
+    first) and one line of its chain says where else it shows."""
+    kept: list[RootCause] = []
+    others: dict[int, list[RootCause]] = {}
+    for cause in ranked:
+        index = next((i for i, k in enumerate(kept) if _same_event(k, cause)), None)
+        if index is None:
+            kept.append(cause)
+        else:
+            others.setdefault(index, []).append(cause)
+    merged = []
+    for index, lead in enumerate(kept):
+        also = others.get(index, [])
+        if also:
+            names = [f"{c.service} (×{c.count})" for c in also[:_MAX_NAMED_SERVICES]]
+            if len(also) > _MAX_NAMED_SERVICES:
+                names.append(f"… and {len(also) - _MAX_NAMED_SERVICES} more")
+            entities = dict(lead.entities)
+            for cause in also:
+                for k, v in cause.entities.items():
+                    entities[k] = tuple(dict.fromkeys([*entities.get(k, ()), *v]))
+            lead = replace(
+                lead,
+                chain=(*lead.chain, f"the same failure in {', '.join(names)}: one cause"),
+                entities=entities,
+            )
+        merged.append(lead)
+    return tuple(merged)
+
+
+_MAX_NAMED_SERVICES = 5
 
 
 def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
@@ -406,17 +534,36 @@ def _actions(
     failures: Sequence[Failure],
     info: Mapping[str, SignatureInfo],
     region: str,
+    explained: Mapping[tuple[str, str], tuple[str, str]] | None = None,
+    health: Mapping[str, ServiceHealth] | None = None,
 ) -> tuple[Action, ...]:
-    """Prioritised actions: rollbacks and root actions first, then what the other failures ask for."""
-    actions: list[Action] = []
+    """One action per distinct fix, by priority, then by the harm done to the service it helps.
+
+    Roots first (a rollback, then what their signature says); then the failures no root explains.
+    A failure a root explains gets no action of its own: its fix is the root's fix, and saying it
+    again in other words ("fix the crash before exit(3)", "instances crash during start-up") only
+    buries the one thing to do. Noise, weak cues and client errors are not failures to fix.
+    """
+    explained = explained or {}
+    health = health or {}
+    actions: list[tuple[tuple[int, int, int, int], Action]] = []
     seen: set[str] = set()
 
-    def add(priority: Priority, text: str, category: Category | None, signature: str) -> None:
+    def impact(service: str, count: int) -> tuple[int, int]:
+        judged = health.get(service)
+        return (_IMPACT_RANK[judged.status] if judged else _IMPACT_RANK[Health.UNKNOWN], -count)
+
+    def add(priority: Priority, text: str, category: Category | None, signature: str,
+            rank: tuple[int, int]) -> None:
         if text and text not in seen:
             seen.add(text)
-            actions.append(Action(priority, text, category, signature))
+            order = (_PRIORITY_ORDER[priority], *rank, len(actions))
+            actions.append((order, Action(priority, text, category, signature)))
 
-    for cause in primary:
+    # Roots are already ranked by severity and by the harm done to their service: their actions keep
+    # that order, ahead of same-priority actions for the failures no root explains.
+    for index, cause in enumerate(primary):
+        root_rank = (-1, index)
         if cause.previous_revision:
             add(
                 Priority.P0,
@@ -424,35 +571,45 @@ def _actions(
                 f"`{rollback_command(cause.service, cause.previous_revision, region)}`",
                 cause.category,
                 cause.signature,
+                root_rank,
             )
         sig = info.get(cause.signature)
         if sig and sig.action_text:
-            add(sig.action_priority or Priority.P0, fill_action(sig.action_text, cause.entities, cause.service),
-                cause.category, cause.signature)
+            # The signature's priority is a guess made without context; here the fix of a root behind a
+            # service that is failing or degraded is what ends the outage, so it comes first.
+            priority = sig.action_priority or Priority.P0
+            if impact(cause.service, cause.count)[0] <= _IMPACT_RANK[Health.DEGRADED]:
+                priority = Priority.P0
+            add(priority, fill_action(sig.action_text, cause.entities, cause.service),
+                cause.category, cause.signature, root_rank)
     for cause in contributing:
         sig = info.get(cause.signature)
         if sig and sig.action_text:
             priority = sig.action_priority or Priority.P1
             if priority is Priority.P0:
                 priority = Priority.P1  # a warning-level contributor never outranks the roots
-            add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category, cause.signature)
+            add(priority, fill_action(sig.action_text, cause.entities, cause.service), cause.category,
+                cause.signature, impact(cause.service, cause.count))
     # A failure of the same kind as a root (category and service) is part of that problem: fill its
     # action with what the root knows too, so one piece of advice is not given twice, once without
     # the entity (e.g. the memory limit named only by a sibling line).
     known = {(c.category, c.service): c.entities for c in (*primary, *contributing)}
-    rest = sorted(
-        (f for f in failures if f.category is not Category.UNKNOWN),
-        key=lambda f: (f.severity.rank, -f.count),
-    )
+    rest = sorted((f for f in failures if can_cause(f)), key=lambda f: (f.severity.rank, -f.count))
     for failure in rest:
         sig = info.get(failure.signature)
         if not sig or not sig.action_text:
             continue
+        services = list(failure.counts_by_service or {"": failure.count})
+        if services and all((failure.signature, s) in explained for s in services):
+            continue  # fixed by the root that explains it
         priority = sig.action_priority or Priority.P2
         if priority is Priority.P0:
             priority = Priority.P1  # only roots carry P0: fixing a symptom first wastes the first minutes
         service = failure.services[0] if failure.services else ""
         entities = {**known.get((failure.category, service), {}), **failure.entities}
-        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature)
-    order = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}
-    return tuple(sorted(actions, key=lambda a: order[a.priority]))
+        add(priority, fill_action(sig.action_text, entities, service), failure.category, failure.signature,
+            impact(service, failure.count))
+    return tuple(action for _, action in sorted(actions, key=lambda item: item[0]))
+
+
+_PRIORITY_ORDER = {Priority.P0: 0, Priority.P1: 1, Priority.P2: 2}

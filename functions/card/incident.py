@@ -183,8 +183,10 @@ def build_incident(
     now: datetime,
     region: str = "",
     what_changed: WhatChanged | None = None,
+    summary: str = "",
 ) -> Incident:
-    """Assemble the Incident; pure: `now` is passed in."""
+    """Assemble the Incident; pure: `now` is passed in. `summary` replaces the generated sentence
+    when the analysis has its own verdict (a spike without a failure)."""
     if not alerts:
         raise ValueError("an incident needs at least one alert")
     status = (
@@ -205,7 +207,7 @@ def build_incident(
         environment=first.environment or first.project_id,
         project_id=first.project_id,
         title=title,
-        summary=summarise(services, root_causes, failures, status),
+        summary=summary or summarise(services, root_causes, failures, status),
         started_at=started,
         ended_at=ended,
         generated_at=now,

@@ -124,6 +124,9 @@ class LogRecord:
     # The message was built from httpRequest (method, path, status): a request log without text.
     # Its path is the caller's text, not the service's: it is classified by status alone.
     request_line: bool = False
+    text_field: str = ""  # the LogEntry field the message came from ("textPayload", "jsonPayload.message")
+    remote_ip: str = ""  # httpRequest.remoteIp: who sent the request (a client, not a failure)
+    user_agent: str = ""  # httpRequest.userAgent
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,8 +142,8 @@ class Finding:
     revision: str = ""
     # How the verdict was reached: the signature id, or the cue ("cue:exception-suffix:Timeout").
     matched_by: str = ""
-    # True when only a weak cue decided it (a level word, a bare status, a generic word): it may
-    # describe the line, but a root cause must never be built from it alone.
+    # True when the verdict rests on a weak cue (a word or a status, no signature): enough to group
+    # and count the line, never enough to name it a root cause on its own.
     weak: bool = False
 
 
@@ -158,6 +161,8 @@ class Template:
     last_seen: datetime | None
     example: str = ""
     is_new: bool = False
+    text_field: str = ""  # the LogEntry field its messages came from (for a Logging query naming it)
+    loud: int = 0  # of its records, those logged at WARNING or above (what a log-count alert counts)
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,23 @@ class Failure:
     revisions: tuple[str, ...] = ()
     example: str = ""
     counts_by_service: Mapping[str, int] = field(default_factory=dict)
+    weak: bool = False  # every finding behind it was a weak cue (see Finding.weak)
+    # Records that were requests answered with a client error (4xx but 429): the server answering a
+    # client, not failing. A failure made only of them is no cause of an outage.
+    client_errors: int = 0
+    # Per service, when the failure shows in several: its onset there and the entity values it named
+    # there, so one service's root names its own module or host, not another service's.
+    first_seen_by_service: Mapping[str, datetime] = field(default_factory=dict)
+    entities_by_service: Mapping[str, Mapping[str, tuple[str, ...]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientErrors:
+    """The 4xx one client (an IP or a user agent) got, from request logs."""
+
+    count: int = 0
+    auth: int = 0  # of which 401/403: its credentials refused
+    paths: tuple[str, ...] = ()  # distinct paths it was refused on (capped), most frequent first
 
 
 @dataclass(frozen=True)
@@ -188,6 +210,13 @@ class RequestStats:
     by_revision_5xx: Mapping[str, int] = field(default_factory=dict)
     by_revision_total: Mapping[str, int] = field(default_factory=dict)
     by_status: Mapping[int, int] = field(default_factory=dict)
+    # Per minute (epoch seconds // 60): all requests, and those that failed (5xx or 429), so health can
+    # judge a failure that began mid-window on the minutes since it began.
+    by_minute_total: Mapping[int, int] = field(default_factory=dict)
+    by_minute_failed: Mapping[int, int] = field(default_factory=dict)
+    # 4xx per client ("ip 203.0.113.7", "agent curl/8.4"), from request logs: who got the client errors.
+    clients_4xx: Mapping[str, ClientErrors] = field(default_factory=dict)
+    logged_4xx: int = 0  # 4xx request logs seen, the denominator of `clients_4xx` (logs may be a sample)
 
     @property
     def total(self) -> int:
@@ -196,6 +225,17 @@ class RequestStats:
     def ratio(self, response_class: str) -> float:
         total = self.total
         return self.by_class.get(response_class, 0) / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class JobStats:
+    """Completed executions and task attempts of one Cloud Run job, by result (a job has no requests)."""
+
+    job: str
+    executions_failed: int = 0
+    executions_succeeded: int = 0
+    attempts_failed: int = 0
+    attempts_succeeded: int = 0
 
 
 @dataclass(frozen=True)
@@ -216,6 +256,7 @@ class Evidence:
     metric_counts: tuple[MetricCount, ...] = ()
     notes: tuple[str, ...] = ()
     changes: ChangeEvidence | None = None  # None: no change source (nothing to say about changes)
+    job_stats: Mapping[str, JobStats] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

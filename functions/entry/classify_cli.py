@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from itertools import chain
 from typing import Any, TextIO
 
+from functions.analysis.requests import for_classification
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
 from functions.intake.evidence import iter_log_entries_from, record_from_entry
@@ -74,7 +75,7 @@ def classify_stream(stream: TextIO, *, name: str) -> Iterator[dict[str, Any]]:
     c = core()
     miner = TemplateMiner()
     for record in _inputs(stream, name):
-        finding = c.classifier.classify(record)
+        finding = c.classifier.classify(for_classification(record))  # a URL is never classified
         template_id = miner.add(record.message)
         yield {
             "category": finding.category.value,

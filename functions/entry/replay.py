@@ -8,13 +8,17 @@ from datetime import timedelta
 from pathlib import Path
 
 from functions.core.errors import AlertError, InputError
-from functions.core.model import Alert, Card, Evidence, Incident, LogRecord, MetricCount, RequestStats
+from functions.core.model import Alert, Card, Evidence, Incident, JobStats, LogRecord, MetricCount, RequestStats
 from functions.core.project_changes import AuditChange, ChangeEvidence, RevisionSpec
 from functions.entry.settings import Settings
 from functions.intake.alert import parse_alert
-from functions.intake.changes import load_revisions, records_and_changes
-from functions.intake.evidence import iter_log_entries
-from functions.intake.metrics import load_time_series, metric_counts_from_series, stats_from_series
+from functions.intake.changes import iter_evidence, load_revisions
+from functions.intake.metrics import (
+    job_stats_from_series,
+    load_time_series,
+    metric_counts_from_series,
+    stats_from_series,
+)
 
 ALERT_FILE = "alert.json"
 LOGS_FILE = "logs.json"
@@ -36,7 +40,7 @@ class Replay:
         """The entries of logs.json, streamed once: log records, and the changes its audit entries record."""
         if self.logs_path is None:
             return iter(())
-        return records_and_changes(iter_log_entries(self.logs_path))
+        return iter_evidence(self.logs_path)
 
     def evidence_for(self, lookback: timedelta) -> Evidence:
         """The evidence known before logs.json is read: metrics, notes, revisions.json and the change window."""
@@ -66,10 +70,12 @@ def load_replay(directory: Path) -> Replay:
     metrics_path = directory / METRICS_FILE
     request_stats: dict[str, RequestStats] = {}
     metric_counts: tuple[MetricCount, ...] = ()
+    job_stats: dict[str, JobStats] = {}
     if metrics_path.is_file():
         series = load_time_series(metrics_path)
         request_stats = stats_from_series(series)
         metric_counts = metric_counts_from_series(series)
+        job_stats = job_stats_from_series(series)
     else:
         notes.append("No metrics.json: counts and health come from the log entries given.")
     revisions_path = directory / REVISIONS_FILE
@@ -83,6 +89,7 @@ def load_replay(directory: Path) -> Replay:
             request_stats=request_stats,
             metric_counts=metric_counts,
             notes=tuple(notes),
+            job_stats=job_stats,
         ),
         revisions=revisions,
     )

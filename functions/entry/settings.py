@@ -59,9 +59,13 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_EVIDENCE_SCOPE": ("project", "evidence from every Cloud Run service of the project, or only the `alert`'s"),
     "SITREP_LOOKBACK_MINUTES": ("30", "minutes of evidence read before the incident started"),
     "SITREP_MAX_EVENT_AGE_SECONDS": ("3600", "older Pub/Sub events are dropped as stale"),
-    "SITREP_FAILING_5XX_RATIO": ("0.5", "5xx share at or above which a service is FAILING"),
+    "SITREP_FAILING_5XX_RATIO": (
+        "0.5", "5xx share at or above which a service is FAILING (over the window, or since requests began failing)"
+    ),
     "SITREP_DEGRADED_5XX_RATIO": ("0.05", "5xx share at or above which a service is DEGRADED"),
-    "SITREP_DEGRADED_4XX_RATIO": ("0.25", "4xx share at or above which a service is DEGRADED"),
+    "SITREP_DEGRADED_4XX_RATIO": (
+        "0.25", "4xx share (one client's refused tokens or probes aside) at or above which a service is DEGRADED"
+    ),
     "SITREP_MIN_REQUESTS": ("5", "fewer requests than this and ratios are not judged"),
     "SITREP_FAILING_FAILED_STARTS": ("3", "failed instance starts that make a service FAILING"),
     "SITREP_ENVIRONMENT": ("", "environment of alerts whose policy has no env label (else the project id)"),

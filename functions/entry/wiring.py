@@ -37,6 +37,7 @@ def knowledge_from(signatures: Sequence[Signature]) -> Knowledge:
                 action_text=s.action.text if s.action else "",
                 failed_start=s.failed_start,
                 crashes_instance=s.crashes_instance,
+                summary=s.summary,
             )
             for s in signatures
         },

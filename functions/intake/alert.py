@@ -63,9 +63,10 @@ _SEVERITY_NAMES = {
 _SUBJECT_SEVERITY = re.compile(r"^\s*\[?ALERT\s*-\s*([A-Za-z ]+?)\s*\]", re.IGNORECASE)
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 _NULLS = frozenset({"", "null", "none", "0"})
-# service_name="x" / resource.labels."service_name" == 'x' in a condition filter, not negated.
+# service_name="x" / resource.labels."service_name" == 'x' in a condition filter, not negated (a Cloud
+# Run job's job_name too: a job is a service to the card).
 _FILTER_SERVICE = re.compile(
-    r"""(?P<neg>\bNOT\s+|-)?(?:[\w."]+\.)?"?(?:service_name|function_name)"?\s*==?\s*"""
+    r"""(?P<neg>\bNOT\s+|-)?(?:[\w."]+\.)?"?(?:service_name|function_name|job_name)"?\s*==?\s*"""
     r"""(?:"(?P<dq>[^"\\]+)"|'(?P<sq>[^'\\]+)'|one_of\((?P<many>[^)]*)\))"""
 )
 _QUOTED = re.compile(r"""["']([^"']+)["']""")
@@ -344,6 +345,7 @@ def _services(incident: Mapping[str, Any], policy_labels: Mapping[str, str], con
         resource_labels.get("service_name", ""),
         metric_labels.get("service_name", ""),
         resource_labels.get("function_name", ""),
+        resource_labels.get("job_name", ""),
         "" if resource_labels.get("service_name") else resource_labels.get("configuration_name", ""),
     ]
     for key in ("service", "services"):

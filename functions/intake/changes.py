@@ -28,7 +28,7 @@ from functions.core.coerce import as_int, as_mapping, as_text
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
 from functions.core.project_changes import AuditChange, ChangeKind, RevisionSpec
-from functions.intake.evidence import parse_rfc3339, record_from_entry, short_log_name
+from functions.intake.evidence import iter_log_entries, parse_rfc3339, record_from_entry, short_log_name
 
 ACTIVITY_LOG = "cloudaudit.googleapis.com/activity"  # the Admin Activity audit log, unquoted
 AUDIT_LOG_TYPE = "type.googleapis.com/google.cloud.audit.AuditLog"
@@ -86,6 +86,30 @@ def records_and_changes(entries: Iterable[object]) -> Iterator[LogRecord | Audit
     for entry in entries:
         change = audit_change(entry) if is_activity_audit(entry) else None
         yield change if change is not None else record_from_entry(entry)
+
+
+def iter_evidence(path: Path | str) -> Iterator[LogRecord | AuditChange]:
+    """Stream a log export: the C-speed reader (functions.intake.logscan) while it can, the reference after.
+
+    The fast reader stops at the first thing it cannot read exactly as `records_and_changes` would
+    (another layout, an odd field, malformed or poison JSON); the reference reader then goes on from
+    there, so results and errors never depend on which reader read an entry.
+    """
+    from functions.intake.logscan import Unsuitable, fast_records  # msgspec: loaded by replays, not at cold start
+
+    done = 0
+    try:
+        for item in fast_records(path):
+            yield item
+            done += 1
+        return
+    except Unsuitable:
+        pass
+    except OSError:
+        pass  # the reader below names the file and the problem
+    for index, item in enumerate(records_and_changes(iter_log_entries(path))):
+        if index >= done:
+            yield item
 
 
 def audit_changes(entries: Iterable[object]) -> tuple[AuditChange, ...]:

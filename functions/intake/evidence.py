@@ -257,30 +257,6 @@ def _as_entries(value: Any) -> Iterator[dict[str, Any]]:
         yield {"textPayload": _compact(value)}
 
 
-def iter_records(path: Path | str, *, chunk_chars: int = DEFAULT_CHUNK_CHARS) -> Iterator[LogRecord]:
-    """Stream a log export as LogRecords: the C-speed reader (functions.intake.logscan) while it can, this one after.
-
-    The fast reader stops at the first thing it cannot read exactly as this module would
-    (another layout, an odd field, malformed or poison JSON); this reader then goes on from
-    there, so results and errors never depend on which reader read an entry.
-    """
-    from functions.intake.logscan import Unsuitable, fast_records  # msgspec: loaded by replays, not at cold start
-
-    done = 0
-    try:
-        for record in fast_records(path):
-            yield record
-            done += 1
-        return
-    except Unsuitable:
-        pass
-    except OSError:
-        pass  # the reader below names the file and the problem
-    for index, entry in enumerate(iter_log_entries(path, chunk_chars=chunk_chars)):
-        if index >= done:
-            yield record_from_entry(entry)
-
-
 # --- LogEntry -> LogRecord ----------------------------------------------------------------
 
 
@@ -308,9 +284,12 @@ def record_from_entry(entry: object) -> LogRecord:
     if request_line:
         message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
 
+    # A Cloud Run job (resource.type cloud_run_job) is a "service" named by its job: its executions
+    # and tasks are its runs, and it has no revisions (labels carry execution_name instead).
     service = (
         as_text(resource_labels.get("service_name"))
         or as_text(resource_labels.get("function_name"))
+        or as_text(resource_labels.get("job_name"))
         or as_text(labels.get("service"))
         or (as_text(resource_labels.get("container_name")) if resource_type == "k8s_container" else "")
     )
@@ -329,6 +308,9 @@ def record_from_entry(entry: object) -> LogRecord:
         insert_id=as_text(entry.get("insertId")),
         trace=as_text(entry.get("trace")),
         request_line=request_line,
+        text_field=_message_field(entry) if message else "",
+        remote_ip=as_text(http.get("remoteIp")),
+        user_agent=as_text(http.get("userAgent")),
     )
 
 
@@ -352,6 +334,20 @@ def _entry_message(entry: Mapping[str, Any]) -> str:
         return status_message or " ".join(
             part for part in (as_text(proto.get("methodName")), as_text(proto.get("resourceName"))) if part
         )
+    return ""
+
+
+def _message_field(entry: Mapping[str, Any]) -> str:
+    """The LogEntry field `_entry_message` took the message from, as the Logging query language names it."""
+    text = entry.get("textPayload")
+    if isinstance(text, str) and text.strip():
+        return "textPayload"
+    payload = entry.get("jsonPayload")
+    if isinstance(payload, Mapping) and payload:
+        key = next((key for key in _MESSAGE_KEYS if key in payload), "")
+        return f"jsonPayload.{key}" if key else "jsonPayload"
+    if as_mapping(entry.get("protoPayload")):
+        return "protoPayload"
     return ""
 
 

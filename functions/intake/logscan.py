@@ -25,11 +25,14 @@ from typing import Any
 import msgspec
 
 from functions.core.model import LogRecord
+from functions.core.project_changes import AuditChange
+from functions.intake.changes import ACTIVITY_LOG, audit_change, is_activity_audit
 from functions.intake.evidence import (
     EARLIEST_MOMENT,
     LATEST_MOMENT,
     _duration_s,
     _entry_message,
+    _message_field,
     _url_path,
     parse_rfc3339,
     short_log_name,
@@ -61,7 +64,10 @@ class Unsuitable(Exception):
 class _ResourceLabels(msgspec.Struct):
     service_name: str = ""
     function_name: str = ""
+    job_name: str = ""
     container_name: str = ""
+    location: str = ""  # read by audit entries (functions.intake.changes)
+    database_id: str = ""
     revision_name: str = ""
 
 
@@ -79,6 +85,8 @@ class _Http(msgspec.Struct):
     requestMethod: str = ""
     requestUrl: str = ""
     latency: str | None = None
+    remoteIp: str = ""
+    userAgent: str = ""
 
 
 class _Entry(msgspec.Struct):
@@ -94,6 +102,7 @@ class _Entry(msgspec.Struct):
     logName: str = ""
     insertId: str = ""
     trace: str = ""
+    operation: msgspec.Raw = _EMPTY
     entries: msgspec.Raw = _EMPTY  # an entries.list page is the reference reader's business
 
 
@@ -102,8 +111,8 @@ _ANY = msgspec.json.Decoder()
 _SEVERITIES: dict[str | int, str] = {}
 
 
-def fast_records(path: Path | str, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LogRecord]:
-    """Yield the LogRecords of an export, or raise Unsuitable(done) where this path must stop."""
+def fast_records(path: Path | str, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[LogRecord | AuditChange]:
+    """Yield what `records_and_changes` would of an export, or raise Unsuitable(done) where this path must stop."""
     done = 0
     with open(path, "rb") as stream:
         head = stream.read(chunk_bytes).removeprefix(_BOM)
@@ -123,10 +132,10 @@ def fast_records(path: Path | str, *, chunk_bytes: int = CHUNK_BYTES) -> Iterato
                     # RecursionError only hands over: the reference reader enforces MAX_JSON_DEPTH itself.
                     raise _Stop from None
                 for entry in entries:
-                    record = _record(entry)
-                    if record is None:
+                    item = _change(entry) or _record(entry)
+                    if item is None:
                         raise _Stop
-                    yield record
+                    yield item
                     done += 1
         except _Stop:
             raise Unsuitable(done) from None
@@ -205,26 +214,45 @@ def _line_batches(stream: Any, buf: bytes, pos: int, chunk_bytes: int) -> Iterat
         buf = buf[cut:] + more
 
 
+def _change(entry: _Entry) -> AuditChange | None:
+    """The change an Admin Activity audit entry records (decoded whole: they are few), else None."""
+    if not entry.protoPayload or not short_log_name(entry.logName).endswith(ACTIVITY_LOG):
+        return None
+    try:
+        raw: dict[str, Any] = {
+            "logName": entry.logName,
+            "timestamp": entry.timestamp,
+            "protoPayload": _ANY.decode(entry.protoPayload),
+            "operation": _ANY.decode(entry.operation) if entry.operation else {},
+            "resource": msgspec.to_builtins(entry.resource) if entry.resource is not None else {},
+        }
+    except msgspec.DecodeError:
+        return None  # the log-record path hands such an entry to the reference reader
+    return audit_change(raw) if is_activity_audit(raw) else None
+
+
 def _record(entry: _Entry) -> LogRecord | None:
     """The LogRecord `record_from_entry` would build, or None to hand the entry to the reference reader."""
     if entry.entries:
         return None
     text = entry.textPayload
     if text and (message := text.rstrip()):
-        pass
+        field = "textPayload"
     elif entry.jsonPayload or entry.protoPayload:
         payload_message = _payload_message(entry)
         if payload_message is None:
             return None
-        message = payload_message
+        message, field = payload_message
     else:
-        message = ""
+        message = field = ""
     status = None
     method = url = ""
     latency = None
     request_line = False
+    remote_ip = user_agent = ""
     http = entry.httpRequest
     if http is not None:
+        remote_ip, user_agent = http.remoteIp, http.userAgent
         status, method, url = http.status, http.requestMethod, http.requestUrl
         if status is None and not method and not url and http.latency is None:
             return None  # {} or only fields sitrep does not read: which one decides the message
@@ -241,7 +269,7 @@ def _record(entry: _Entry) -> LogRecord | None:
     if resource is not None:
         resource_type = resource.type
         labels = resource.labels
-        service = labels.service_name or labels.function_name
+        service = labels.service_name or labels.function_name or labels.job_name
         revision = labels.revision_name
         if not service:
             service = (entry.labels.service if entry.labels is not None else "") or (
@@ -267,11 +295,15 @@ def _record(entry: _Entry) -> LogRecord | None:
         insert_id=entry.insertId,
         trace=entry.trace,
         request_line=request_line,
+        text_field=field if message else "",
+        remote_ip=remote_ip,
+        user_agent=user_agent,
     )
 
 
-def _payload_message(entry: _Entry) -> str | None:
-    """The reference's message of a structured payload, or None when the payload is beyond this path."""
+def _payload_message(entry: _Entry) -> tuple[str, str] | None:
+    """The reference's message of a structured payload and the field it came from, or None when the
+    payload is beyond this path."""
     decoded: dict[str, Any] = {}
     for key, raw in (("jsonPayload", entry.jsonPayload), ("protoPayload", entry.protoPayload)):
         if not raw:
@@ -284,7 +316,7 @@ def _payload_message(entry: _Entry) -> str | None:
             decoded[key] = _ANY.decode(raw)
         except (msgspec.DecodeError, JsonBoundsError, UnicodeDecodeError):
             return None
-    return _entry_message(decoded)
+    return _entry_message(decoded), _message_field(decoded)
 
 
 def _path(url: str) -> str:

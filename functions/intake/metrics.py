@@ -17,10 +17,16 @@ from typing import Any
 
 from functions.core.coerce import as_int, as_mapping, as_number, as_string_map, as_text
 from functions.core.errors import EvidenceError
-from functions.core.model import MetricCount, RequestStats
+from functions.core.model import JobStats, MetricCount, RequestStats
+from functions.intake.evidence import parse_rfc3339
 from functions.intake.jsonbounds import JsonBoundsError, loads_bounded
 
 REQUEST_COUNT_METRIC = "run.googleapis.com/request_count"
+# A Cloud Run job has no requests: its runs are counted by these, with a `result` label
+# ("succeeded" / "failed"); the job is named by the resource label job_name.
+JOB_EXECUTIONS_METRIC = "run.googleapis.com/job/completed_execution_count"
+JOB_ATTEMPTS_METRIC = "run.googleapis.com/job/completed_task_attempt_count"
+THROTTLED_STATUS = 429  # the service refusing work: a failed request for health, like a 5xx
 SITREP_METRIC_PREFIX = "logging.googleapis.com/user/sitrep/"
 
 
@@ -33,6 +39,9 @@ class SeriesPoints:
     resource_labels: Mapping[str, str] = field(default_factory=dict)
     values: tuple[float | int, ...] = ()
     resource_type: str = ""
+    # The start minute (epoch seconds // 60) of each value's interval, None when unknown; parallel
+    # to `values` when given. Lets health see when in the window requests began to fail.
+    minutes: tuple[int | None, ...] = ()
 
 
 def series_from_document(document: object) -> Iterator[SeriesPoints]:
@@ -59,18 +68,30 @@ def series_from_document(document: object) -> Iterator[SeriesPoints]:
     metric = as_mapping(document.get("metric"))
     resource = as_mapping(document.get("resource"))
     points = document.get("points")
-    values = tuple(
-        value
-        for point in (points if isinstance(points, list) else ())
-        if isinstance(point, Mapping) and (value := _typed_value(as_mapping(point.get("value")))) is not None
-    )
+    values: list[float | int] = []
+    minutes: list[int | None] = []
+    for point in points if isinstance(points, list) else ():
+        if not isinstance(point, Mapping) or (value := _typed_value(as_mapping(point.get("value")))) is None:
+            continue
+        values.append(value)
+        minutes.append(_start_minute(as_mapping(point.get("interval"))))
     yield SeriesPoints(
         metric_type=as_text(metric.get("type")),
         metric_labels=as_string_map(metric.get("labels")),
         resource_labels=as_string_map(resource.get("labels")),
-        values=values,
+        values=tuple(values),
         resource_type=as_text(resource.get("type")),
+        minutes=tuple(minutes),
     )
+
+
+def _start_minute(interval: Mapping[str, Any]) -> int | None:
+    """The minute a point's interval starts (its end minus one minute when only the end is given)."""
+    start = parse_rfc3339(interval.get("startTime", interval.get("start_time")))
+    if start is not None:
+        return int(start.timestamp()) // 60
+    end = parse_rfc3339(interval.get("endTime", interval.get("end_time")))
+    return int(end.timestamp()) // 60 - 1 if end is not None else None
 
 
 def load_time_series(path: Path | str) -> list[SeriesPoints]:
@@ -110,6 +131,8 @@ def stats_from_series(
     by_status: dict[str, Counter[int]] = defaultdict(Counter)
     rev_5xx: dict[str, Counter[str]] = defaultdict(Counter)
     rev_total: dict[str, Counter[str]] = defaultdict(Counter)
+    minute_total: dict[str, Counter[int]] = defaultdict(Counter)
+    minute_failed: dict[str, Counter[int]] = defaultdict(Counter)
     for item in series:
         if item.metric_type != metric_type:
             continue
@@ -122,6 +145,12 @@ def stats_from_series(
         by_class[service][klass] += count
         if code:
             by_status[service][code] += count
+        failed = klass == "5xx" or code == THROTTLED_STATUS
+        for value, minute in zip(item.values, item.minutes, strict=False):
+            if minute is not None:
+                minute_total[service][minute] += round(value)
+                if failed:
+                    minute_failed[service][minute] += round(value)
         revision = item.resource_labels.get("revision_name", "")
         if revision:
             rev_total[service][revision] += count
@@ -135,9 +164,23 @@ def stats_from_series(
             by_revision_5xx=dict(rev_5xx[service]),
             by_revision_total=dict(rev_total[service]),
             by_status=dict(by_status[service]),
+            by_minute_total=dict(minute_total[service]),
+            by_minute_failed=dict(minute_failed[service]),
         )
         for service, classes in by_class.items()
     }
+
+
+def job_stats_from_series(series: Iterable[SeriesPoints]) -> dict[str, JobStats]:
+    """Completed executions and task attempts per Cloud Run job, by result."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for item in series:
+        kind = {JOB_EXECUTIONS_METRIC: "executions", JOB_ATTEMPTS_METRIC: "attempts"}.get(item.metric_type)
+        job = item.resource_labels.get("job_name", "")
+        result = item.metric_labels.get("result", "")
+        if kind and job and result in ("succeeded", "failed"):
+            counts[job][f"{kind}_{result}"] += round(sum(item.values))
+    return {job: JobStats(job=job, **c) for job, c in counts.items()}
 
 
 def load_request_stats(path: Path | str) -> dict[str, RequestStats]:

@@ -35,14 +35,14 @@ final exception line of a traceback is at the end).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NoReturn
 
 import re2
 
 from functions.analysis.classify import cues
-from functions.analysis.classify.signatures import Signature, load_signatures, log_severity_rank
+from functions.analysis.classify.signatures import Signature, log_severity_rank
 from functions.core.model import Category, Finding, LogRecord, Severity
 
 HTTP_OK_SIGNATURE = "http-ok"
@@ -169,11 +169,6 @@ class Classifier:
             return None, -1  # too big for the budget: every message tries every pattern
         return rset, sentinel
 
-    @classmethod
-    def default(cls) -> Classifier:
-        """The classifier for the packaged signatures.yaml (built once per process)."""
-        return _default_classifier()
-
     @property
     def signatures(self) -> tuple[Signature, ...]:
         return self._signatures
@@ -189,18 +184,16 @@ class Classifier:
     def classify(self, record: LogRecord) -> Finding:
         """Classify one log record (message, request status and severity all count).
 
-        A bare request line is judged by its status alone: its path is whatever the caller sent.
+        Callers show it the record as `functions.analysis.requests.for_classification` makes it, so
+        that no request target (the caller's text) decides a verdict.
         """
         return self.classify_message(
-            "" if record.request_line else record.message,
+            record.message,
             http_status=record.http_status,
             service=record.service,
             revision=record.revision,
             severity=record.severity,
         )
-
-    def classify_many(self, records: Iterable[LogRecord]) -> list[Finding]:
-        return [self.classify(record) for record in records]
 
     def classify_message(
         self,
@@ -321,20 +314,3 @@ def _cue_verdict(cue: cues.Cue, band: Severity) -> _Verdict:
     return _Verdict(
         cue.category, f"cue-{cue.category.value}", severity, cue.summary, entities, cue.matched_by, cue.weak
     )
-
-
-@functools.lru_cache(maxsize=1)
-def _default_classifier() -> Classifier:
-    return Classifier(load_signatures())
-
-
-def naive_classify(signatures: Sequence[Signature], message: str) -> tuple[str, dict[str, str]]:
-    """Reference semantics for tests and the benchmark baseline: try every pattern in
-    file order with Python re (no set, no cache). Returns (signature id, entities)."""
-    for sig in signatures:
-        if sig.regex is None or sig.log_severity is not None or sig.http_status:
-            continue
-        entities = sig.search(message)
-        if entities is not None:
-            return sig.id, entities
-    return UNKNOWN_SIGNATURE, {}

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import re
 import string
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
@@ -52,7 +52,7 @@ from typing import Any, NoReturn
 import re2
 import yaml
 
-from functions.core.model import Action, Category, Priority, Severity
+from functions.core.model import Category, Priority, Severity
 
 DEFAULT_PATH = Path(__file__).with_name("signatures.d")
 # The files of DEFAULT_PATH, in merge order (see `merge_documents`): within a category, a
@@ -302,18 +302,6 @@ class Signature:
 
     def render_summary(self, entities: Mapping[str, str]) -> str:
         return render_template(self.summary, entities)
-
-    def action_for(self, entities: Mapping[str, str], service: str = "") -> Action | None:
-        """The concrete action (entities and {service} filled in), or None without one."""
-        if self.action is None:
-            return None
-        values = {**entities, "service": service} if service else entities
-        return Action(
-            priority=self.action.priority,
-            text=render_template(self.action.text, values),
-            category=self.category,
-            signature=self.id,
-        )
 
 
 class Template(str):
@@ -651,11 +639,3 @@ def _parse_status(value: object, fail: Callable[[str], NoReturn]) -> tuple[tuple
 
 
 # --------------------------------------------------------------------------- causal graph
-
-
-def causal_graph(signatures: Iterable[Signature]) -> dict[Category, frozenset[Category]]:
-    """Category-level edges (cause -> effects), the union of every signature's `causes`."""
-    graph: dict[Category, set[Category]] = {}
-    for sig in signatures:
-        graph.setdefault(sig.category, set()).update(sig.causes)
-    return {cat: frozenset(effects) for cat, effects in graph.items()}

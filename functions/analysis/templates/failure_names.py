@@ -90,7 +90,7 @@ def names_failure(core: str, closing: str = "") -> bool:
     ``closing`` is the punctuation after the value: a colon makes a class name the label of an
     exception line.
     """
-    if core.islower() or not (core[0].isalpha() or core[0] == "_"):
+    if not core or core.islower() or not (core[0].isalpha() or core[0] == "_"):
         return False  # every name here has a capital: lower-case hosts, paths, ids and numbers are values
     namespaced = _NAMESPACED.fullmatch(core)
     if namespaced is not None:

@@ -1,8 +1,10 @@
-"""Outages the signatures were not written against: what a good analysis must conclude.
+"""Regression examples: recorded outages written beside the rules, pinned so the analysis keeps its conclusions.
 
-The three examples (scripts/make_unseen_examples.py) are other stacks and other phrasing than the
-seed: Node.js out of memory plus a lost Redis, a Go gateway whose upstream certificate expired,
-a Spring Boot service starving its HikariCP pool plus a Firestore quota. Each README says what
+The three examples (scripts/make_regression_examples.py) were written by the same hands that tuned
+the signatures, so they are regression tests, not evidence that the analysis generalises (that is
+what the corpus and the stack examples are for). They cover other stacks than the seed: Node.js
+out of memory plus a lost Redis, a Go gateway whose upstream certificate expired, a Spring Boot
+service starving its HikariCP pool plus a Firestore quota. Each README says what
 happened; these tests pin the conclusions an on-call engineer would draw from the same export.
 """
 
