@@ -401,3 +401,19 @@ def test_iter_evidence_reads_the_whole_export() -> None:
     records = list(iter_evidence(EXPORT))
     assert len(records) == 7
     assert all(isinstance(record, LogRecord) for record in records)
+
+
+def test_a_structured_payload_is_redacted_by_key_name_before_it_becomes_text() -> None:
+    entry = {
+        "severity": "ERROR",
+        "jsonPayload": {
+            "env": [{"name": "DB_PASSWORD", "value": "hunter2-very-secret"}, {"name": "PORT", "value": "8080"}],
+            "auth": {"password": {"value": "s3cr3t!"}},
+        },
+    }
+    message = record_from_entry(entry).message
+    assert "hunter2" not in message and "s3cr3t" not in message
+    assert '"PORT","value":"8080"' in message  # only what a secret-naming key holds is hidden
+    detail = {"severity": "ERROR", "jsonPayload": {"message": "upstream failed",
+                                                   "error": {"headers": {"Authorization": "Bearer abcdefghijklmnop"}}}}
+    assert "abcdefghijklmnop" not in record_from_entry(detail).message

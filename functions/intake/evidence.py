@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 from functions.core.coerce import as_int, as_mapping, as_number, as_text, valid_text
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
+from functions.redaction.payload import redact_json_keys
 from functions.intake.jsonbounds import JsonBoundsError, number_too_long, value_end
 
 DEFAULT_CHUNK_CHARS = 1 << 16
@@ -359,13 +360,13 @@ def _json_payload_message(payload: Mapping[str, Any]) -> str:
         detail = _field_text(payload.get(key))
         if detail and not any(detail in part for part in parts):
             parts.append(detail)
-    return "\n".join(parts) if parts else _compact(payload)
+    return "\n".join(parts) if parts else _compact(redact_json_keys(payload))
 
 
 def _field_text(value: object) -> str:
     if value is None:
         return ""
-    return value.rstrip() if isinstance(value, str) else _compact(value)
+    return value.rstrip() if isinstance(value, str) else _compact(redact_json_keys(value))
 
 
 def _severity(value: object) -> str:

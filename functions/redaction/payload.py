@@ -38,22 +38,37 @@ _NOT_SECRET: Final = _NotSecret()
 
 def redact_json(value: object) -> object:
     """Return a copy of a decoded JSON value with every secret replaced by a ``[REDACTED:kind]`` marker."""
-    return _walk(value, 0)
+    return _walk(value, 0, redact)
 
 
-def _walk(value: object, depth: int) -> object:
+def redact_json_keys(value: object) -> object:
+    """Only what the structure shows: values under secret-naming keys (and name/value pairs) hidden,
+    other strings kept as they are.
+
+    For a payload about to be flattened into a log message (functions.intake.evidence): the key names
+    are lost once it is text, and the message is classified first; the text rules run later, on every
+    string a card shows (functions.card.incident).
+    """
+    return _walk(value, 0, _keep)
+
+
+def _keep(text: str) -> str:
+    return text
+
+
+def _walk(value: object, depth: int, text: Callable[[str], str]) -> object:
     if depth > MAX_DEPTH:
         return _TOO_DEEP
     if isinstance(value, str):
-        return redact(value)
+        return text(value)
     if isinstance(value, Mapping):
-        return _walk_mapping(value, depth)
+        return _walk_mapping(value, depth, text)
     if isinstance(value, Sequence) and not isinstance(value, (bytes, bytearray)):
-        return [_walk(item, depth + 1) for item in value]
+        return [_walk(item, depth + 1, text) for item in value]
     return value
 
 
-def _walk_mapping(mapping: Mapping[object, object], depth: int) -> dict[object, object]:
+def _walk_mapping(mapping: Mapping[object, object], depth: int, text: Callable[[str], str]) -> dict[object, object]:
     name = next((mapping[k] for k in _NAME_KEYS if k in mapping), None)
     value_key = next((k for k in _VALUE_KEYS if k in mapping), None)
     result: dict[object, object] = {}
@@ -61,7 +76,7 @@ def _walk_mapping(mapping: Mapping[object, object], depth: int) -> dict[object, 
         # {"name": "DB_PASSWORD", "value": v}: v is read as if it sat under the key DB_PASSWORD
         owner = name if key == value_key and isinstance(name, str) else key
         hidden = _under_key(str(owner), item, depth + 1)
-        result[key] = _walk(item, depth + 1) if hidden is _NOT_SECRET else hidden
+        result[key] = _walk(item, depth + 1, text) if hidden is _NOT_SECRET else hidden
     return result
 
 
@@ -97,4 +112,4 @@ def _each_string(value: object, hide: Callable[[str], str], depth: int, kind: st
     return value
 
 
-__all__ = ["MAX_DEPTH", "redact_json"]
+__all__ = ["MAX_DEPTH", "redact_json", "redact_json_keys"]
