@@ -1,4 +1,4 @@
-"""parse_alert: every envelope and quirk of reference §1 becomes the same normalised Alert."""
+"""parse_alert: every envelope and quirk of Monitoring's Pub/Sub notifications (schema 1.2) becomes one Alert."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Grouping: which environment an alert's incident belongs to (DESIGN §6)."""
+"""Grouping: which environment an alert's incident belongs to (docs/ARCHITECTURE.md)."""
 
 from __future__ import annotations
 

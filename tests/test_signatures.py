@@ -55,7 +55,7 @@ EXPORT_KEYS = {
     "label_extractors",
     "action",
 }
-# DESIGN §5: the causal graph is a DAG in this order (edges point to later categories).
+# docs/ARCHITECTURE.md: the causal graph is a DAG in this order (edges point to later categories).
 CAUSAL_ORDER = [
     Category.CONFIGURATION,
     Category.DEPENDENCY_MISSING,

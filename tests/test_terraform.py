@@ -34,7 +34,7 @@ EXAMPLE = TERRAFORM / "examples" / "basic"
 SIGNATURES_JSON = Path(os.environ.get("SITREP_SIGNATURES_JSON", MODULE / "signatures.json"))
 TFCHECK = Path(os.environ.get("SITREP_SHARED", REPO.parent / "shared")) / "tools" / "tfcheck"
 
-# Limits the APIs enforce (wire-formats §2.3, §4.1, §4.2).
+# Limits the APIs enforce (Cloud Logging API reference, entries.list).
 LOGGING_FILTER_MAX_CHARS = 20_000
 METRIC_NAME_MAX_CHARS = 100
 METRIC_LABELS_MAX = 10

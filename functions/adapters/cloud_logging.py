@@ -1,6 +1,6 @@
 """Cloud Logging adapter: a bounded, newest-first sample of the incident window's warning and error logs.
 
-Cost is bounded whatever the spike (DESIGN §4): at most `pages` `entries:list` calls of at most
+Cost is bounded whatever the spike (docs/ARCHITECTURE.md): at most `pages` `entries:list` calls of at most
 `page_size` entries, each with an explicit timestamp bound (without one the client silently adds
 "last 24 hours"). When more entries remain, the sample is marked as such and counts on the card
 come from metrics.
@@ -29,7 +29,7 @@ FAILURE_WORDS_RE = (
     r"(?i)(error|exception|fatal|panic|traceback|fail|refused|timed? ?out|killed|denied|unavailable|"
     r"cannot|could not|unable|exceeded|exhausted)"
 )
-MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (reference §2.3)
+MAX_FILTER_CHARS = 20_000  # entries.list rejects longer filters (Cloud Logging API reference, entries.list)
 # The audit entries worth reading (functions.intake.changes recognises them): Cloud Run deploys, IAM
 # policies, Secret Manager versions, Cloud SQL instance changes, VPC connectors and networks. RE2.
 AUDIT_METHODS_RE = (

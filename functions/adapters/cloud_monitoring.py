@@ -1,9 +1,9 @@
 """Cloud Monitoring adapter: exact request counts and signature counts for the window, in two calls.
 
-Metrics are enrichment (DESIGN §11): any failure here is reported as a note, never raised, and
+Metrics are enrichment (docs/ARCHITECTURE.md): any failure here is reported as a note, never raised, and
 the card is delivered with health judged from the logs. google-cloud-monitoring's default retry
 for ListTimeSeries runs ~90 s, longer than the function's timeout, so every call passes an
-explicit retry and timeout (DESIGN §13).
+explicit retry and timeout (docs/ARCHITECTURE.md §7).
 """
 
 from __future__ import annotations

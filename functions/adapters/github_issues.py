@@ -68,7 +68,7 @@ log = logging.getLogger(__name__)
 
 SURFACE: Final = "github"
 SITREP_LABEL: Final = "sitrep"
-# Title: 256 characters (wire-formats §6); the body limit is markers.MAX_BODY_CHARS.
+# Title: 256 characters (GitHub's REST API reference); the body limit is markers.MAX_BODY_CHARS.
 MAX_TITLE_CHARS: Final = 256
 PER_PAGE: Final = 100  # GitHub's maximum page size
 MAX_LIST_PAGES: Final = 3  # find() reads at most 300 open and 300 closed sitrep issues

@@ -1,6 +1,6 @@
 """The hand-off of slow Slack actions to the alert topic, with google-cloud-pubsub's PublisherClient.
 
-Cloud Run may throttle CPU once an HTTP response is sent (DESIGN §13), so work that cannot finish
+Cloud Run may throttle CPU once an HTTP response is sent (docs/ARCHITECTURE.md §7), so work that cannot finish
 within Slack's 3 seconds is published to the alert topic before answering; the alert function
 (Pub/Sub trigger with retries) does it. The client is built on first use and reused; with
 `PUBSUB_EMULATOR_HOST` set, google-cloud-pubsub itself connects to that local server instead.

@@ -3,7 +3,7 @@
 google-cloud-monitoring's SnoozeServiceClient, built on first use, with the same endpoint override as
 the metrics source (`MONITORING_API_ENDPOINT` = host:port of a local gRPC server: insecure channel,
 anonymous credentials) and an explicit per-call timeout with no library retry: the library default
-retries far longer than a function invocation (DESIGN §13), and a person can press Silence again.
+retries far longer than a function invocation (docs/ARCHITECTURE.md §7), and a person can press Silence again.
 
 The API rejects a start time in the past (beyond ~15 s of clock skew), so the snooze starts when it
 is created, not when the button was pressed.

@@ -29,7 +29,7 @@ class HealthThresholds:
 
     Each is argued from what it means, so that it holds for an outage nobody here has seen:
 
-    - failing_5xx_ratio 0.5: FAILING means most callers get an error (DESIGN §5). "Most" is a
+    - failing_5xx_ratio 0.5: FAILING means most callers get an error (docs/ARCHITECTURE.md). "Most" is a
       majority, whatever the service: below it the service still answers most of its callers.
     - degraded_5xx_ratio 0.05: one request in twenty failing. A service kept to a 99.9% monthly
       availability objective (0.1% errors) burns its whole month's error budget in about 14 hours at

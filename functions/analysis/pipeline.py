@@ -87,7 +87,7 @@ def _resummarise(failure: Failure, summaries: Mapping[str, str]) -> Failure:
 
 
 def _apply_metric_counts(failures: tuple[Failure, ...], counts: Sequence[MetricCount]) -> tuple[Failure, ...]:
-    """Exact counts from log-based metrics replace sampled counts where they are larger (DESIGN §4)."""
+    """Exact counts from log-based metrics replace sampled counts where they are larger (docs/ARCHITECTURE.md)."""
     if not counts:
         return failures
     exact: dict[str, dict[str, int]] = {}

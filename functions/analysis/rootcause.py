@@ -239,7 +239,7 @@ def _epoch(moment: datetime | None) -> float:
 
 
 def _rank_key(node: _Node) -> tuple[int, int, float]:
-    """Roots rank by severity, then count, then earliest onset (DESIGN §5)."""
+    """Roots rank by severity, then count, then earliest onset (docs/ARCHITECTURE.md)."""
     return (node.failure.severity.rank, -node.count, _epoch(node.failure.first_seen))
 
 

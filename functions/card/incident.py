@@ -47,7 +47,7 @@ COMPONENT_NAMES = {
 
 
 def incident_key(alert: Alert) -> str:
-    """Alerts of one project and environment while an incident is open share one incident (DESIGN §6)."""
+    """Alerts of one project and environment while an incident is open share one incident (docs/ARCHITECTURE.md)."""
     env = alert.environment or alert.project_id
     return f"{alert.project_id}/{env}"
 

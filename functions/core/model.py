@@ -15,7 +15,7 @@ from functions.core.project_changes import ChangeEvidence, WhatChanged
 
 
 class Category(StrEnum):
-    """The fixed failure taxonomy of DESIGN §2 (values appear in the JSON output)."""
+    """The fixed failure taxonomy (values appear in the JSON output)."""
 
     DEPENDENCY_MISSING = "dependency_missing"
     CONTAINER_STARTUP = "container_startup"
@@ -79,7 +79,7 @@ class Priority(StrEnum):
 
 @dataclass(frozen=True)
 class Alert:
-    """One Cloud Monitoring notification, normalised (reference §1.2, §1.5)."""
+    """One Cloud Monitoring notification, normalised (Cloud Monitoring's Pub/Sub notification format, schema 1.2)."""
 
     incident_id: str
     state: AlertState
@@ -240,7 +240,7 @@ class JobStats:
 
 @dataclass(frozen=True)
 class MetricCount:
-    """An exact count from a log-based metric for one signature (DESIGN §4)."""
+    """An exact count from a log-based metric for one signature (docs/ARCHITECTURE.md)."""
 
     signature: str
     service: str

@@ -6,7 +6,7 @@ A recorded example is dated when it was captured, and the function reads evidenc
 incident's own window, so a stale one shows an empty card; this one starts a minute before
 `now`. Pure: the clock is passed in.
 
-The shape is schema 1.2 as a metric-threshold policy sends it (wire-formats §1.2), limited to
+The shape is schema 1.2 as a metric-threshold policy sends it (Monitoring's Pub/Sub notification format), limited to
 the fields `functions.intake.alert.parse_alert` reads. The incident id is derived from project,
 service and policy, so `--state closed` resolves the card that `--state open` opened.
 """

@@ -16,7 +16,7 @@ Order of business for every request:
                        Pub/Sub, or finished in this process when no topic is set).
          anything else an ephemeral explanation; nothing changes.
 
-Cloud Run may throttle CPU after the response (DESIGN §13): nothing that must happen is left running
+Cloud Run may throttle CPU after the response (docs/ARCHITECTURE.md §7): nothing that must happen is left running
 after answering when a topic is configured.
 """
 
@@ -56,7 +56,7 @@ SLACK_ANSWER_DEADLINE_S: Final = 3.0
 # What inline work may take, leaving room for the network and a cold instance.
 INLINE_BUDGET_S: Final = 2.0
 MAX_BODY_BYTES: Final = 1_048_576  # a block_actions payload carries the whole card: tens of KB at most
-SIGNATURE_MAX_AGE_S: Final = 300  # slack_sdk's SignatureVerifier window (wire-formats §5.4)
+SIGNATURE_MAX_AGE_S: Final = 300  # slack_sdk's SignatureVerifier window (Slack: verifying requests)
 JSON: Final = {"Content-Type": "application/json; charset=utf-8"}
 TEXT: Final = {"Content-Type": "text/plain; charset=utf-8"}
 
@@ -82,7 +82,7 @@ def signature_ok(secret: str, body: bytes, headers: Mapping[str, str], clock: Cl
     """Slack's v0 signature of `body`, checked with slack_sdk; any malformed header is simply invalid.
 
     slack_sdk raises on a missing or non-numeric timestamp header and on a body that is not UTF-8
-    (DESIGN §13): those requests are unsigned, so they get False (401), never a 500.
+    (docs/ARCHITECTURE.md §7): those requests are unsigned, so they get False (401), never a 500.
     """
     from slack_sdk.signature import Clock as SlackClock
     from slack_sdk.signature import SignatureVerifier

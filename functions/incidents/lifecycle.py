@@ -1,4 +1,4 @@
-"""Incident lifecycle (DESIGN §6), pure: which incident an alert joins, and what each surface still needs.
+"""Incident lifecycle (docs/ARCHITECTURE.md), pure: which incident an alert joins, and what each surface still needs.
 
 The ledger entry is the whole memory of an incident: its member alerts and their states, and per
 surface (Slack, GitHub) what was last delivered. Deliveries compare the card's material digest

@@ -22,7 +22,7 @@ from urllib.parse import quote, unquote
 
 from functions.render.inert import Markdown
 
-# Body, comment: 422 "body is too long (maximum is 65536 characters)" (wire-formats §6).
+# Body, comment: 422 "body is too long (maximum is 65536 characters)" (GitHub's REST API reference).
 MAX_BODY_CHARS: Final = 65_536
 TRUNCATION_BACKTRACK_CHARS: Final = 2_000  # cut at a line break when one is this close to the limit
 

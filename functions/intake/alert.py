@@ -1,6 +1,6 @@
 """Parse a Cloud Monitoring notification, in whatever envelope it arrives, into an Alert.
 
-Accepted shapes (reference §1): the notification itself (schema "1.2", or the
+Accepted shapes (Monitoring's Pub/Sub notification format): the notification itself (schema "1.2", or the
 console's test notification, version "test"); a Pub/Sub CloudEvent in structured
 form ({specversion, type, data: MessagePublishedData}); the CloudEvent `data`
 alone (MessagePublishedData, as a binary-mode CloudEvent body carries it, with

@@ -1,7 +1,7 @@
 """Log evidence: LogEntry exports (files or streams) -> LogRecord, and RFC 3339 timestamps.
 
 Pure: reads only the files it is given. Log exports are streamed, so memory stays
-flat however large the spike's export is (DESIGN §4). `record_from_entry` is shared with
+flat however large the spike's export is (docs/ARCHITECTURE.md). `record_from_entry` is shared with
 the live Cloud Logging adapter. Metrics documents are read by `functions.intake.metrics`.
 """
 
@@ -20,8 +20,8 @@ from urllib.parse import unquote, urlsplit
 from functions.core.coerce import as_int, as_mapping, as_number, as_text, valid_text
 from functions.core.errors import EvidenceError
 from functions.core.model import LogRecord
-from functions.redaction.payload import redact_json_keys
 from functions.intake.jsonbounds import JsonBoundsError, number_too_long, value_end
+from functions.redaction.payload import redact_json_keys
 
 DEFAULT_CHUNK_CHARS = 1 << 16
 

@@ -1,4 +1,4 @@
-"""JSON renderer: the analysis as data (DESIGN §9), for `replay --format json` and for machines.
+"""JSON renderer: the analysis as data (docs/ARCHITECTURE.md), for `replay --format json` and for machines.
 
 Named `jsonout` so that nothing here can shadow the standard library's `json`.
 

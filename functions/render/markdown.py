@@ -41,9 +41,9 @@ from functions.render.text import (
     root_title,
 )
 
-# wire-formats §6.1: issue and comment bodies over 65,536 characters get 422 "body is too long".
+# GitHub's REST API reference: issue and comment bodies over 65,536 characters get 422 "body is too long".
 GITHUB_BODY_MAX_CHARS = 65_536
-# wire-formats §6.1 advises capping at ~60k: room for the ledger marker the delivery adds.
+# GitHub's REST API reference advises capping at ~60k: room for the ledger marker the delivery adds.
 DEFAULT_MAX_CHARS = 60_000
 UPDATE_MAX_CHARS = 4_000
 

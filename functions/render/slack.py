@@ -46,7 +46,7 @@ from functions.render.text import (
     root_title,
 )
 
-# Block Kit limits, reference/wire-formats.md §5.2 ([SLACK-BLOCKS], [SLACK-BLOCKS-PY]).
+# Block Kit limits, Slack's Block Kit and Web API reference ([SLACK-BLOCKS], [SLACK-BLOCKS-PY]).
 SLACK_MAX_BLOCKS = 50
 SLACK_MAX_BLOCK_ID = 255
 SLACK_MAX_HEADER_TEXT = 150
@@ -61,10 +61,10 @@ SLACK_MAX_URL = 3_000
 # slack_sdk ConfirmObject limits (title 100, text 300, confirm/deny 30).
 SLACK_MAX_CONFIRM_TITLE = 100
 SLACK_MAX_CONFIRM_TEXT = 300
-# wire-formats §5.2: msg_blocks_too_long was seen at ~13.2k characters of blocks in total
+# Slack's Block Kit and Web API reference: msg_blocks_too_long was seen at ~13.2k characters of blocks in total
 # although every block was within its own limit [BOLTJS-2509]; we stay under 12,000.
 SLACK_MAX_BLOCKS_TEXT = 12_000
-# wire-formats §5.1: top-level `text` is the notification / screen-reader fallback (truncated past
+# Slack's Block Kit and Web API reference: top-level `text` is the notification / screen-reader fallback (truncated past
 # 40,000); the headline and summary are all it needs.
 SLACK_MAX_FALLBACK_TEXT = 3_000
 

@@ -65,7 +65,7 @@ MESSAGE_KEY: Final = "sitrep_action"
 MESSAGE_VERSION: Final = 1
 MAX_MESSAGE_BYTES: Final = 16_384  # an action message is a few hundred bytes; anything larger is not ours
 MAX_NAME_CHARS: Final = 80
-SLACK_MAX_EPHEMERAL_TEXT: Final = 3_000  # a section block's text limit (wire-formats §5.2)
+SLACK_MAX_EPHEMERAL_TEXT: Final = 3_000  # a section block's text limit (Slack's Block Kit and Web API reference)
 USAGE: Final = Mrkdwn(
     "Usage: `/sitrep status [service]` shows the current health of every watched service, or of one "
     "(from Cloud Run request counts)."

@@ -27,7 +27,7 @@ from tests.fakes import FakeHTTPServer, RecordedRequest, Response
 
 PROJECT = "test-project"
 
-# Limits from the logging.v2 discovery document and proto docs (wire-formats §2.3).
+# Limits from the logging.v2 discovery document and proto docs (Cloud Logging API reference, entries.list).
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 50
 MAX_FILTER_CHARS = 20_000

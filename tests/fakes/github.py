@@ -23,7 +23,7 @@ TOKEN = "ghp_fakeTokenForTests0000000000000000"
 REPOSITORY = "acme/shop"
 LOGIN = "sitrep-bot"
 
-# Limits from GitHub's REST docs (wire-formats §6).
+# Limits from GitHub's REST docs (GitHub's REST API reference).
 MAX_BODY_CHARS = 65_536
 MAX_TITLE_CHARS = 256
 MAX_PER_PAGE = 100

@@ -24,7 +24,7 @@ BOT_USER_ID = "U0FAKEBOT1"
 BOT_ID = "B0FAKEBOT1"
 APP_ID = "A0FAKEAPP1"
 
-# Limits, from Slack's Block Kit reference and slack_sdk's block models (wire-formats §5.2).
+# Limits, from Slack's Block Kit reference and slack_sdk's block models (Slack's Block Kit and Web API reference).
 MAX_BLOCKS = 50
 MAX_BLOCK_ID_CHARS = 255
 MAX_HEADER_TEXT_CHARS = 150

@@ -1,7 +1,7 @@
 """Failure signatures: load, validate and compile `signatures.d/*.yaml`; export them to Terraform.
 
 The files of `functions/analysis/classify/signatures.d/` (one per stack, see its README.md) are the single
-source of truth (DESIGN §3). `load_signatures` reads them and merges them into one
+source of truth (docs/ARCHITECTURE.md). `load_signatures` reads them and merges them into one
 ordered tuple (the merge rule is `merge_documents`); the classifier reads that tuple;
 Terraform reads `terraform/modules/sitrep/signatures.json`, which
 `python -m functions.entry.export_signatures --terraform` generates from them and `--terraform --check`
@@ -14,7 +14,7 @@ File format (each file is a YAML list; the merged order matters, see `merge_docu
   ``(?i)`` / ``(?s)`` to set that flag for that alternative only; lines starting with ``#`` are
   comments; leading/trailing blanks are ignored (write ``\\s`` or ``[ ]`` for significant
   ones). Every alternative must compile in Python ``re`` and in RE2 (Cloud Logging).
-- Named groups extract entities: the group name is an entity of DESIGN §2; a suffix
+- Named groups extract entities: the group name is an entity of the JSON output; a suffix
   ``_2``, ``_3`` ... lets the same entity appear in several alternatives; ``timeout_ms``
   fills ``timeout_s`` (divided by 1000). Unnamed capturing groups are not allowed.
 - ``summary`` / ``action.text`` templates: ``{entity}`` placeholders; a ``[...]`` segment
@@ -79,7 +79,7 @@ CATEGORY_PRIORITY: tuple[Category, ...] = (
     Category.APPLICATION,
 )
 
-# Entities of DESIGN §2, plus `signal` (Container terminated on signal N) and `path`
+# Entities of the JSON output, plus `signal` (Container terminated on signal N) and `path`
 # (a missing configuration file).
 ENTITY_NAMES = frozenset(
     {
@@ -219,7 +219,7 @@ class Signature:
         if Category.UNKNOWN in self.causes or self.category is Category.UNKNOWN:
             fail("'unknown' is not a signature category nor a cause")
         if self.category is Category.NOISE and self.causes:
-            fail("noise causes nothing (DESIGN §2)")
+            fail("noise causes nothing (docs/ARCHITECTURE.md)")
         if self.category in self.causes:
             fail("a signature cannot cause its own category")
         if self.crashes_instance and self.category is not Category.APPLICATION:
