@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from functions.redaction.matching import MARKER_PREFIX, _is_placeholder, marker
 from functions.redaction.redact import redact
-from functions.redaction.rules import MARKER_PREFIX, _is_placeholder, classify_key, marker, value_is_secret
+from functions.redaction.rules import classify_key, value_is_secret
 from functions.redaction.shapes import named_secret
 
 _NAME_KEYS: Final = ("name", "Name", "key", "Key")

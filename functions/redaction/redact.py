@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from functions.redaction.rules import REDACTION_KINDS, Rule, classify_key, is_secret_key, marker, value_is_secret
+from functions.redaction.matching import REDACTION_KINDS, Rule, marker
+from functions.redaction.rules import classify_key, is_secret_key, value_is_secret
 from functions.redaction.shapes import RULES
 
 # The public API; REDACTION_KINDS, is_secret_key and marker are defined with the rules.

@@ -28,13 +28,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from functions.redaction.rules import (
+from functions.redaction.matching import (
     _AUTH_SCHEMES,
-    CONTEXT_RULES,
-    EMAIL_RULE,
     MARKER_PREFIX,
-    PAIR_RULE,
-    TOKEN_RULES,
     Rule,
     _char_classes,
     _checked,
@@ -44,10 +40,9 @@ from functions.redaction.rules import (
     _splice,
     _text,
     _whole,
-    classify_key,
     marker,
-    value_is_secret,
 )
+from functions.redaction.rules import CONTEXT_RULES, EMAIL_RULE, PAIR_RULE, TOKEN_RULES, classify_key, value_is_secret
 
 _B = r"(?<![\w-])"
 
