@@ -7,7 +7,7 @@ Outcome mapping (functions-framework turns a raised exception into HTTP 500, whi
     transient failure (429, 5xx, net)   log WARNING, raise → redelivered, only failed surfaces retried
     unexpected bug                      log ERROR, raise while the event is young, then acknowledge
 
-Every failure line carries `sitrep_event: "sitrep_failure"`, the marker the Terraform module's
+Every failure line carries `failure_fields()` (functions.core.contracts), the marker the Terraform module's
 self-monitoring metric counts, so a broken sitrep pages someone too: malformed and stale events
 (an alert dropped unprocessed is lost), and each failed surface, logged once by the service.
 """

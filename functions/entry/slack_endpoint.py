@@ -156,7 +156,7 @@ def handle_slack_request(
         log.warning("replayed Slack request refused", extra={"bytes": len(body)})
         return "request already handled", 401, dict(TEXT)
     if verdict is Verdict.FULL:
-        log.error("too many Slack requests within the signing window", extra={"sitrep_event": "sitrep_failure"})
+        log.error("too many Slack requests within the signing window", extra=failure_fields())
         return "too many requests", 503, dict(TEXT)
     now = datetime.fromtimestamp(clock(), tz=UTC)
     try:
