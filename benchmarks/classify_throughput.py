@@ -30,7 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from functions.analysis.classify.classifier import Classifier
-from functions.analysis.classify.signatures import Signature, load_signatures
+from functions.analysis.classify.signature_files import load_signatures
+from functions.analysis.classify.signatures import Signature
 
 SEED = 20250916
 

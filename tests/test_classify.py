@@ -23,7 +23,7 @@ from functions.analysis.classify.classifier import (
     is_failure,
     is_ok,
 )
-from functions.analysis.classify.signatures import load_signatures
+from functions.analysis.classify.signature_files import load_signatures
 from functions.core.model import Category, LogRecord, Severity
 from functions.entry.wiring import core
 from tests.signature_tools import action_for, naive_classify

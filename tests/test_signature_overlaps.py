@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from functions.analysis.classify.signatures import load_signatures
+from functions.analysis.classify.signature_files import load_signatures
 from tests.test_classify import POSITIVES, Case
 
 SPECIFIC = [s for s in load_signatures() if s.regex is not None and not s.catch_all]

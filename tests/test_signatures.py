@@ -12,19 +12,21 @@ import pytest
 import re2
 import yaml
 
+from functions.analysis.classify.signature_files import (
+    DEFAULT_PATH,
+    STACK_FILES,
+    load_documents,
+    load_signatures,
+    merge_documents,
+    parse_signatures,
+)
 from functions.analysis.classify.signatures import (
     CATEGORY_PRIORITY,
-    DEFAULT_PATH,
     ENTITY_NAMES,
-    STACK_FILES,
     Signature,
     SignatureError,
     Template,
-    load_documents,
-    load_signatures,
     log_severity_rank,
-    merge_documents,
-    parse_signatures,
     render_template,
 )
 from functions.analysis.classify.terraform import (

@@ -11,7 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from functions.analysis.classify.signatures import DEFAULT_PATH, SignatureError, load_signatures
+from functions.analysis.classify.signature_files import DEFAULT_PATH, load_signatures
+from functions.analysis.classify.signatures import SignatureError
 from functions.analysis.classify.terraform import GENERATED_BY, check_terraform_json, render_terraform_json
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -13,7 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from functions.analysis.classify.classifier import Classifier
-from functions.analysis.classify.signatures import Signature, load_signatures
+from functions.analysis.classify.signature_files import load_signatures
+from functions.analysis.classify.signatures import Signature
 from functions.analysis.pipeline import AnalysisSettings, Knowledge, analyse
 from functions.analysis.rootcause import SignatureInfo
 from functions.analysis.templates.miner import TemplateMiner

@@ -13,12 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from functions.analysis.classify.signatures import (
-    TERRAFORM_SEVERITY,
-    Signature,
-    SignatureError,
-    render_template,
-)
+from functions.analysis.classify.signatures import TERRAFORM_SEVERITY, Signature, SignatureError, render_template
 
 GENERATED_BY = "python -m functions.entry.export_signatures --terraform"
 METRIC_PREFIX = "sitrep/"
