@@ -25,7 +25,6 @@ from functions.analysis.classify.signatures import (
     ENTITY_NAMES,
     Signature,
     SignatureError,
-    Template,
     log_severity_rank,
     render_template,
 )
@@ -223,20 +222,12 @@ def test_render_template(template: str, entities: dict[str, str], expected: str)
     assert render_template(template, entities) == expected
 
 
-class _Blank(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return f"?{key}?"
-
-
-def test_templates_render_through_str_format_too() -> None:
-    """Callers that treat a summary as a format string get the same rendering."""
+def test_templates_drop_the_segments_whose_entities_are_missing() -> None:
     summary = BY_ID["db-connection-timeout"].summary
-    assert summary.format(timeout_s="15") == "database connection timeout after 15s"
-    assert summary.format() == "database connection timeout"
-    assert summary.format_map(_Blank(host="10.0.0.3", port="5432")) == "database connection timeout (10.0.0.3:5432)"
-    text = BY_ID["python-module-not-found"].summary
-    assert text.format_map(_Blank()) == "missing Python module '?module?'"
-    assert isinstance(text, Template) and text.placeholders == {"module"}
+    assert render_template(summary, {"timeout_s": "15"}) == "database connection timeout after 15s"
+    assert render_template(summary, {}) == "database connection timeout"
+    with_host = render_template(summary, {"host": "10.0.0.3", "port": "5432"})
+    assert with_host == "database connection timeout (10.0.0.3:5432)"
 
 
 def test_action_text_may_name_the_service() -> None:

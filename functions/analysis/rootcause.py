@@ -66,7 +66,7 @@ class RevisionTraffic:
 
 
 @dataclass(frozen=True)
-class _Node:
+class _CauseNode:
     failure: Failure
     service: str
     count: int
@@ -114,7 +114,7 @@ def can_cause(failure: Failure) -> bool:
     )
 
 
-def _summary_of(node: _Node, info: Mapping[str, SignatureInfo]) -> str:
+def _summary_of(node: _CauseNode, info: Mapping[str, SignatureInfo]) -> str:
     """The failure's summary with what it named in the node's own service (another service's module
     or host would send the reader to the wrong place)."""
     template = info.get(node.failure.signature, SignatureInfo()).summary
@@ -123,7 +123,7 @@ def _summary_of(node: _Node, info: Mapping[str, SignatureInfo]) -> str:
     return render_template(template, {k: v[0] for k, v in node.entities.items() if v})
 
 
-def _nodes(failures: Sequence[Failure], info: Mapping[str, SignatureInfo]) -> list[_Node]:
+def _nodes(failures: Sequence[Failure], info: Mapping[str, SignatureInfo]) -> list[_CauseNode]:
     nodes = []
     for failure in failures:
         if failure.category in _NOT_CAUSAL:
@@ -131,7 +131,7 @@ def _nodes(failures: Sequence[Failure], info: Mapping[str, SignatureInfo]) -> li
         by_service = failure.counts_by_service or {"": failure.count}
         for service, count in by_service.items():
             if count:
-                node = _Node(failure, service, count)
+                node = _CauseNode(failure, service, count)
                 nodes.append(replace(node, summary=_summary_of(node, info)))
     return nodes
 
@@ -147,7 +147,7 @@ def _names_service(failure: Failure, service: str) -> bool:
     return False
 
 
-def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
+def _can_explain(u: _CauseNode, v: _CauseNode, info: Mapping[str, SignatureInfo]) -> bool:
     if u is v or not can_cause(u.failure):
         return False
     if u.failure.signature == v.failure.signature and u.service == v.service:
@@ -175,7 +175,7 @@ def _can_explain(u: _Node, v: _Node, info: Mapping[str, SignatureInfo]) -> bool:
     return v.failure.category in _REACHES_OTHERS and _names_service(v.failure, u.service)
 
 
-def _cross_service_edges(u: _Node, v: _Node) -> bool:
+def _cross_service_edges(u: _CauseNode, v: _CauseNode) -> bool:
     """A failure in service Y explains a reach-failure in X that names Y, whatever the categories."""
     return (
         u.service != v.service
@@ -238,7 +238,7 @@ def _epoch(moment: datetime | None) -> float:
     return moment.timestamp() if moment is not None else float("inf")
 
 
-def _rank_key(node: _Node) -> tuple[int, int, float]:
+def _rank_key(node: _CauseNode) -> tuple[int, int, float]:
     """Roots rank by severity, then count, then earliest onset (docs/ARCHITECTURE.md)."""
     return (node.failure.severity.rank, -node.count, _epoch(node.failure.first_seen))
 
@@ -250,7 +250,7 @@ def _impact_key(cause: RootCause, health: Mapping[str, ServiceHealth]) -> tuple[
     return (cause.severity.rank, impact, -cause.count, _epoch(cause.first_seen))
 
 
-def _longest_chain(start: int, nodes: Sequence[_Node], edges: Sequence[Sequence[int]]) -> list[int]:
+def _longest_chain(start: int, nodes: Sequence[_CauseNode], edges: Sequence[Sequence[int]]) -> list[int]:
     """The downstream path from a root that explains the most: longest, then most lines."""
     best: list[int] = [start]
     best_score = (1, nodes[start].count)
@@ -523,7 +523,7 @@ def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
     return [merged[k] for k in order]
 
 
-def _first_key(node: _Node) -> tuple[float, int, int]:
+def _first_key(node: _CauseNode) -> tuple[float, int, int]:
     """Inside a causal cycle, the earliest onset is the best guess at the cause."""
     return (_epoch(node.failure.first_seen), node.failure.severity.rank, -node.count)
 

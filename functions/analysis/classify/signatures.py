@@ -11,7 +11,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import re2
 
@@ -172,10 +172,8 @@ class Signature:
         _check_template(self.summary, available, fail, "summary")
         if not self.summary.strip():
             fail("summary is empty")
-        object.__setattr__(self, "summary", Template(self.summary))
         if self.action is not None:
             _check_template(self.action.text, available | {"service"}, fail, "action.text")
-            object.__setattr__(self, "action", ActionSpec(self.action.priority, Template(self.action.text)))
         if Category.UNKNOWN in self.causes or self.category is Category.UNKNOWN:
             fail("'unknown' is not a signature category nor a cause")
         if self.category is Category.NOISE and self.causes:
@@ -262,27 +260,6 @@ class Signature:
 
     def render_summary(self, entities: Mapping[str, str]) -> str:
         return render_template(self.summary, entities)
-
-
-class Template(str):
-    """A summary or action template: `{entity}` placeholders and optional `[...]` segments.
-
-    It is a str, and its `format(**values)` / `format_map(values)` render it with
-    `render_template`, so code that treats it as a format string gets the right text
-    (no stray brackets, no KeyError for an entity that was not extracted).
-    """
-
-    __slots__ = ()
-
-    def format(self, *args: object, **kwargs: object) -> str:
-        return render_template(self, kwargs)
-
-    def format_map(self, mapping: Any) -> str:
-        return render_template(self, mapping)
-
-    @property
-    def placeholders(self) -> frozenset[str]:
-        return frozenset(_PLACEHOLDER_RE.findall(self))
 
 
 def render_template(template: str, values: Mapping[str, object]) -> str:

@@ -86,20 +86,20 @@ class _Cluster:
         self.seq = seq
         self.size = 0
         self.last_used = 0
-        self.leaf: _Node | None = None
+        self.leaf: _PrefixNode | None = None
         self.merged_into: _Cluster | None = None
         self.evicted = False
         self.aliases: list[str] = []
         self.sibling_keys = _NO_KEYS
 
 
-class _Node:
+class _PrefixNode:
     """A tree level: children by leading token; clusters at the leaf."""
 
     __slots__ = ("children", "clusters", "key", "parent")
 
-    def __init__(self, parent: _Node | None = None, key: str = "") -> None:
-        self.children: dict[str, _Node] = {}
+    def __init__(self, parent: _PrefixNode | None = None, key: str = "") -> None:
+        self.children: dict[str, _PrefixNode] = {}
         self.clusters: list[_Cluster] = []
         self.parent = parent
         self.key = key
@@ -129,7 +129,7 @@ class _Tree:
         self._depth = depth
         self._max_children = max_children
         self._merge_after = merge_after
-        self._roots: dict[int, _Node] = {}
+        self._roots: dict[int, _PrefixNode] = {}
         self._siblings: dict[int, _Cluster | list[_Cluster]] = {}
         self._seq = 0
         self.live: dict[str, _Cluster] = {}
@@ -236,7 +236,7 @@ class _Tree:
             return
         frontier = [root]
         for token in tokens[: self._depth]:
-            following: list[_Node] = []
+            following: list[_PrefixNode] = []
             for node in frontier:
                 if WILDCARD in token:
                     following.extend(node.children.values())
@@ -255,13 +255,13 @@ class _Tree:
         size = len(cluster.tokens)
         node = self._roots.get(size)
         if node is None:
-            node = self._roots[size] = _Node()
+            node = self._roots[size] = _PrefixNode()
         for token in cluster.tokens[: self._depth]:
             if WILDCARD in token or (token not in node.children and len(node.children) >= self._max_children):
                 token = WILDCARD
             child = node.children.get(token)
             if child is None:
-                child = node.children[token] = _Node(node, token)
+                child = node.children[token] = _PrefixNode(node, token)
             node = child
         node.clusters.append(cluster)
         cluster.leaf = node
