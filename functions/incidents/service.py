@@ -20,7 +20,7 @@ from functions.analysis.pipeline import AnalysisSettings, ClassifierPort, Knowle
 from functions.card.changes import NOTHING_MATERIAL, Change, describe_changes, snapshot_of
 from functions.card.incident import build_card, incident_key, with_resolution
 from functions.core.contracts import EvidenceScope, ResolveMode, Surface, failure_fields
-from functions.core.errors import DeliveryError, PermanentDeliveryError, TransientDeliveryError
+from functions.core.errors import DeliveryError, InputError, TransientDeliveryError
 from functions.core.model import (
     Alert,
     AlertState,
@@ -259,7 +259,7 @@ class IncidentService:
     ) -> Outcome:
         clock = now or alert.ended_at or alert.started_at
         if clock is None:
-            raise PermanentDeliveryError("the alert carries no time and none was given", surface="ledger")
+            raise InputError("the alert carries no time (no started_at or ended_at) and none was given")
         ledger_error: DeliveryError | None = None
         try:
             entry, issue_state = self._load(key, clock)
@@ -340,7 +340,7 @@ class IncidentService:
         if records is None:
             moment = now or entry.resolved_at or entry.opened_at
             if moment is None:
-                raise PermanentDeliveryError("the incident has no time to read evidence for", surface="logging")
+                raise InputError("the incident has no time to read evidence for (no member alert carries one)")
             window = self._read_window(entry, moment)
         else:
             window = _Window(records, evidence or Evidence(sampled=False, request_stats={}))
