@@ -369,6 +369,27 @@ def entry_from_json(raw: Mapping[str, Any]) -> LedgerEntry | None:
         return None
 
 
+def member_alert(entry: LedgerEntry, member: Member) -> Alert:
+    """One member of the incident as the Alert its notification carried (as far as the ledger keeps it)."""
+    project, _, environment = entry.key.partition("/")
+    return Alert(
+        incident_id=member.incident_id,
+        state=member.state,
+        policy_name=member.policy_name,
+        condition_name="",
+        condition_kind=member.condition_kind,
+        project_id=project,
+        started_at=member.started_at,
+        ended_at=member.ended_at,
+        severity=member.severity,
+        url=member.url,
+        environment=environment,
+        services=member.services,
+        policy_id=member.policy_id,
+        condition_filter=member.log_filter,
+    )
+
+
 def members_as_alerts(entry: LedgerEntry, template: Alert) -> Sequence[Alert]:
     """The incident's member alerts as Alerts (for the card), the current one taking its fresh form."""
     out: list[Alert] = []

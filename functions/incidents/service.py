@@ -40,6 +40,7 @@ from functions.incidents.lifecycle import (
     entry_from_json,
     entry_to_json,
     material_digest,
+    member_alert,
     members_as_alerts,
     transition_change,
 )
@@ -427,24 +428,9 @@ def _raise_if_transient(outcome: Outcome) -> None:
 
 
 def _alert_from_entry(entry: LedgerEntry) -> Alert:
-    first = entry.members[0]
-    project, _, env = entry.key.partition("/")
-    return Alert(
-        incident_id=first.incident_id,
-        state=first.state if entry.status is IncidentStatus.ACTIVE else AlertState.CLOSED,
-        policy_name=first.policy_name,
-        condition_name="",
-        condition_kind=first.condition_kind,
-        project_id=project,
-        started_at=first.started_at,
-        ended_at=first.ended_at,
-        severity=first.severity,
-        url=first.url,
-        environment=env,
-        services=first.services,
-        policy_id=first.policy_id,
-        condition_filter=first.log_filter,
-    )
+    """The incident's first member as an Alert, closed when the incident is (the template for the card)."""
+    first = member_alert(entry, entry.members[0])
+    return first if entry.status is IncidentStatus.ACTIVE else replace(first, state=AlertState.CLOSED)
 
 
 __all__ = ["EntryChange", "IncidentService", "LogSource", "MetricSource", "Outcome", "Renderers", "Services"]

@@ -30,10 +30,10 @@ from functions.core.errors import DeliveryError
 from functions.core.model import Alert, AlertState, ConditionKind, IncidentStatus
 from functions.incidents.lifecycle import (
     LedgerEntry,
-    Member,
     Transition,
     apply_alert,
     entry_from_json,
+    member_alert,
     resolve_manually,
 )
 from functions.incidents.ports import AlertSource, AlertsRead, IssueTracker, Ledger, RecentLogs
@@ -196,7 +196,7 @@ class Ticker:
                 member = entry.member(api.incident_id)
                 if api.state is not AlertState.CLOSED or member is None:
                     continue
-                closed = replace(_member_alert(member, entry), state=AlertState.CLOSED,
+                closed = replace(member_alert(entry, member), state=AlertState.CLOSED,
                                  ended_at=api.ended_at or now)
                 step, updated = apply_alert(entry, closed, entry.key, now, timedelta(0))
                 if updated is not None and step in (Transition.ALERT_CLOSED, Transition.RESOLVED):
@@ -240,24 +240,6 @@ class Ticker:
         return f"quiet: no matching log entries for {minutes} min (log-match alerts never send CLOSED)"
 
 
-def _member_alert(member: Member, entry: LedgerEntry) -> Alert:
-    project, _, environment = entry.key.partition("/")
-    return Alert(
-        incident_id=member.incident_id,
-        state=member.state,
-        policy_name=member.policy_name,
-        condition_name="",
-        condition_kind=member.condition_kind,
-        project_id=project,
-        started_at=member.started_at,
-        ended_at=member.ended_at,
-        severity=member.severity,
-        url=member.url,
-        environment=environment,
-        services=member.services,
-        policy_id=member.policy_id,
-        condition_filter=member.log_filter,
-    )
 
 
 
