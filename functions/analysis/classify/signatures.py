@@ -38,6 +38,9 @@ File format (each file is a YAML list; the merged order matters, see `merge_docu
   for a phrase that quotes the words of an earlier category's more generic rule.
 - ``catch_all: true`` marks a generic shape (a stack trace, an exception line, a warning word):
   it is tried only after every specific signature and after the cue stage (`functions.analysis.classify.cues`).
+- ``examples: {match: [...], no_match: [...]}``: messages the whole classifier must give this
+  signature, and near misses it must not (tests/test_signatures.py checks both): the rule's
+  class written down beside it, so an edit elsewhere that steals or widens it fails a test.
 """
 
 from __future__ import annotations
@@ -79,10 +82,15 @@ CATEGORY_PRIORITY: tuple[Category, ...] = (
     Category.APPLICATION,
 )
 
-# Entities of DESIGN §2, plus `signal` (Container terminated on signal N) and `path`
-# (a missing configuration file).
+# Entities of DESIGN §2, plus `signal` (Container terminated on signal N), `path` (a missing
+# configuration file), and for a denied permission `member` (who was denied: a service account),
+# `permission` (what it lacked) and `resource` (on what: a bucket, a secret, a project), so the
+# action can say which grant to make.
 ENTITY_NAMES = frozenset(
     {
+        "member",
+        "permission",
+        "resource",
         "module",
         "exit_code",
         "env_var",
@@ -177,6 +185,8 @@ class Signature:
     request_line: bool = False  # the whole line is a request (access) log: tried before all others
     alternatives: tuple[str, ...] = ()  # the pattern's lines; default: (pattern,)
     entity_patterns: tuple[str, ...] = ()  # extra entity extractors, run only after a match
+    examples: tuple[str, ...] = ()  # messages the classifier must give this signature (tests)
+    counter_examples: tuple[str, ...] = ()  # near misses it must not give it (tests)
     regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     group_entities: Mapping[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     min_log_rank: int = field(default=0, init=False, compare=False, repr=False)
@@ -518,6 +528,7 @@ _KNOWN_KEYS = frozenset(
         "catch_all",
         "request_line",
         "rank_as",
+        "examples",
     }
 )
 
@@ -581,7 +592,21 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
         request_line=_flag(raw.get("request_line", False), "request_line", fail),
         entity_patterns=_pattern_alternatives(raw.get("entity_patterns"), fail),
         alternatives=alternatives,
+        examples=_examples(raw.get("examples"), "match", fail),
+        counter_examples=_examples(raw.get("examples"), "no_match", fail),
     )
+
+
+def _examples(value: object, kind: str, fail: Callable[[str], NoReturn]) -> tuple[str, ...]:
+    """One list of ``examples`` (``match`` or ``no_match``): non-empty strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value or set(value) - {"match", "no_match"}:
+        fail("examples must be {match: [messages], no_match: [messages]}")
+    items = value.get(kind) or []
+    if not isinstance(items, list) or not all(isinstance(item, str) and item.strip() for item in items):
+        fail(f"examples.{kind} must be a list of non-empty strings")
+    return tuple(items)
 
 
 def _flag(value: object, where: str, fail: Callable[[str], NoReturn]) -> bool:
