@@ -343,7 +343,8 @@ def test_invalid_signatures_are_rejected_with_id_and_reason(entry: dict[str, Any
 
 
 def test_examples_are_kept_beside_the_rule() -> None:
-    (sig,) = parse_signatures([_valid(examples={"match": ["connect to db.internal failed"], "no_match": ["connected"]})])
+    examples = {"match": ["connect to db.internal failed"], "no_match": ["connected"]}
+    (sig,) = parse_signatures([_valid(examples=examples)])
     assert sig.examples == ("connect to db.internal failed",)
     assert sig.counter_examples == ("connected",)
 
