@@ -711,7 +711,8 @@ container under supervisord, Cloud SQL for MySQL over the private IP `{db}:3306`
 - root: `database` in `portal`: MySQL at `{db}:3306` unreachable (connection timed out). php-fpm's
   `pm.max_children` and nginx's upstream timeouts (504) are symptoms of workers stuck on the database,
   not separate causes; raising `pm.max_children` would not help.
-- P0 action names the database connection (`{db}`, port 3306 / the Cloud SQL instance). No deploy
+- P0 action is the MySQL connection (its host when the log names one: Laravel 11's message carries no
+  host, so `{db}` is not in the evidence). No deploy
   happened: nothing to roll back.
 """
     return ex, alert_doc, readme

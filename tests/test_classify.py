@@ -153,7 +153,9 @@ POSITIVES: list[Case] = [
     Case("remote error: tls: handshake failure", "tls-handshake-failed"),
     Case("Error: write EPROTO 139872:error:0A00010B:SSL routines:ssl3_get_record:wrong version number", "tls-handshake-failed"),
     # database
-    Case('psycopg2.OperationalError: connection to server on socket "/cloudsql/my-proj:us-central1:main-db/.s.PGSQL.5432" failed: No such file or directory\n\tIs the server running locally and accepting connections on that socket?', "cloudsql-connection-failed", {"host": "my-proj:us-central1:main-db", "port": "5432"}),
+    Case('psycopg2.OperationalError: connection to server on socket "/cloudsql/my-proj:us-central1:main-db/.s.PGSQL.5432" failed: No such file or directory\n\tIs the server running locally and accepting connections on that socket?', "cloudsql-socket-connect-failed", {"host": "my-proj:us-central1:main-db", "port": "5432"}),
+    Case("dial unix /cloudsql/acme:us-east1:orders/.s.PGSQL.5432: connect: no such file or directory", "cloudsql-socket-connect-failed", {"host": "acme:us-east1:orders"}),
+    Case("Mysql2::Error::ConnectionError: Can't connect to local MySQL server through socket '/cloudsql/acme:us-east1:orders' (2)", "cloudsql-socket-connect-failed", {"host": "acme:us-east1:orders"}),
     Case('Cloud SQL connection failed. Please see https://cloud.google.com/sql/docs/mysql/connect-run for additional details: ensure that the account has access to "my-proj:us-central1:main-db"', "cloudsql-connection-failed"),
     Case('failed to connect to instance: Dial error: failed to dial (connection name = "my-proj:us-central1:main-db"): dial tcp 10.20.0.3:3307: i/o timeout', "cloudsql-connection-failed", {"host": "my-proj:us-central1:main-db"}),
     Case("sqlalchemy.exc.TimeoutError: QueuePool limit of size 5 overflow 10 reached, connection timed out, timeout 30.00 (Background on this error at: https://sqlalche.me/e/20/3o7r)", "db-pool-exhausted", {"timeout_s": "30"}),
@@ -166,12 +168,27 @@ POSITIVES: list[Case] = [
     Case("KnexTimeoutError: Knex: Timeout acquiring a connection. The pool is probably full. Are you missing a .transacting(trx) call?", "db-pool-exhausted"),
     Case("System.InvalidOperationException: Timeout expired.  The timeout period elapsed prior to obtaining a connection from the pool.  This may have occurred because all pooled connections were in use and max pool size was reached.", "db-pool-exhausted"),
     Case("SequelizeConnectionAcquireTimeoutError: Operation timeout", "db-pool-exhausted"),
+    Case("Npgsql.NpgsqlException (0x80004005): The connection pool has been exhausted, either raise 'Max Pool Size' (currently 20) or 'Timeout' (currently 15 seconds) in your connection string.", "db-pool-exhausted", {"timeout_s": "15"}),
+    Case("MySqlConnector.MySqlException (0x80004005): Connect Timeout expired. All pooled connections are in use.", "db-pool-exhausted"),
+    Case("ActiveRecord::ConnectionTimeoutError (could not obtain a connection from the pool within 5.000 seconds (waited 5.001 seconds); all pooled connections were in use):", "db-pool-exhausted", {"timeout_s": "5"}),
+    Case("psycopg_pool.PoolTimeout: couldn't get a connection after 30.00 sec", "db-pool-exhausted", {"timeout_s": "30"}),
+    Case("redis: connection pool exhausted", "db-pool-exhausted"),
     Case("SQL Error: 0, SQLState: 08001", "db-sqlstate-connection-error", severity="WARNING"),
     Case("SQLSTATE[08006] [7] could not send SSL negotiation packet", "db-sqlstate-connection-error"),
     Case("failed to connect to `host=10.0.0.3 user=app database=orders`: dial error (dial tcp 10.0.0.3:5432: connect: connection timed out)", "db-endpoint-unreachable", {"host": "10.0.0.3", "port": "5432"}),
     Case('psycopg2.OperationalError: connection to server at "10.20.0.3", port 5432 failed: FATAL:  sorry, too many clients already', "db-too-many-connections"),
     Case("pymysql.err.OperationalError: (1040, 'Too many connections')", "db-too-many-connections"),
     Case("FATAL:  remaining connection slots are reserved for non-replication superuser connections", "db-too-many-connections"),
+    Case('ActiveRecord::ConnectionNotEstablished (connection to server on socket "/cloudsql/acme:europe-west1:shop-pg/.s.PGSQL.5432" failed: FATAL:  sorry, too many clients already', "db-too-many-connections", {"host": "acme:europe-west1:shop-pg", "port": "5432"}),
+    Case("failed to connect to `host=10.20.0.3 user=app database=orders`: server error (FATAL: remaining connection slots are reserved for non-replication superuser connections (SQLSTATE 53300))", "db-too-many-connections"),
+    Case("Npgsql.PostgresException (0x80004005): 53300: sorry, too many clients already", "db-too-many-connections"),
+    Case("org.postgresql.util.PSQLException: FATAL: sorry, too many clients already", "db-too-many-connections"),
+    Case("SQLSTATE[HY000] [1040] Too many connections", "db-too-many-connections"),
+    Case("[2025-11-20 10:36:55] production.ERROR: SQLSTATE[HY000] [2002] Connection timed out (Connection: mysql, SQL: select * from `sessions` where `id` = 1 limit 1)", "php-mysql-connect-failed"),
+    Case("SQLSTATE[HY000] [2002] Connection refused (Connection: mysql, Host: 10.24.0.5, Port: 3306, Database: portal, SQL: select * from `users`)", "php-mysql-connect-failed", {"host": "10.24.0.5", "port": "3306"}),
+    Case("[previous exception] [object] (PDOException(code: 2002): SQLSTATE[HY000] [2002] Connection timed out at /var/www/html/vendor/laravel/framework/src/Illuminate/Database/Connectors/Connector.php:66)", "php-mysql-connect-failed"),
+    Case("PHP Warning:  mysqli::real_connect(): (HY000/2002): Connection refused in /srv/app/db.php on line 12", "php-mysql-connect-failed"),
+    Case("#0 /srv/app/vendor/doctrine/dbal/src/Driver/PDO/MySQL/Driver.php(28): PDO->__construct('mysql:host=db.internal;port=3307;dbname=shop', 'shop', Object(SensitiveParameterValue), Array)\nDoctrine\\DBAL\\Exception\\ConnectionException: SQLSTATE[HY000] [2002] Connection refused", "php-mysql-connect-failed", {"host": "db.internal", "port": "3307"}),
     Case('psycopg2.OperationalError: connection to server at "10.20.0.3", port 5432 failed: FATAL:  password authentication failed for user "app"', "db-authentication-failed"),
     Case("pymysql.err.OperationalError: (1045, \"Access denied for user 'app'@'10.8.0.2' (using password: YES)\")", "db-authentication-failed"),
     Case("WRONGPASS invalid username-password pair or user is disabled.", "db-authentication-failed"),
@@ -238,8 +255,12 @@ POSITIVES: list[Case] = [
     Case("WebSocket connection error: [Errno 104] Connection reset by peer", "websocket-error"),
     Case("Error in websocket handler for session 42: 'NoneType' object has no attribute 'send'", "websocket-error"),
     # auth
-    Case("google.api_core.exceptions.PermissionDenied: 403 Permission 'secretmanager.versions.access' denied for resource 'projects/p/secrets/s/versions/latest' (or it may not exist).", "gcp-permission-denied", {"exception": "PermissionDenied"}),
-    Case("google.api_core.exceptions.Forbidden: 403 POST https://storage.googleapis.com/upload/storage/v1/b/bkt/o: sa@p.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object.", "gcp-permission-denied", {"exception": "Forbidden"}),
+    Case("google.api_core.exceptions.PermissionDenied: 403 Permission 'secretmanager.versions.access' denied for resource 'projects/p/secrets/s/versions/latest' (or it may not exist).", "gcp-permission-denied", {"exception": "PermissionDenied", "permission": "secretmanager.versions.access", "resource": "projects/p/secrets/s/versions/latest"}),
+    Case("google.api_core.exceptions.Forbidden: 403 POST https://storage.googleapis.com/upload/storage/v1/b/bkt/o: sa@p.iam.gserviceaccount.com does not have storage.objects.create access to the Google Cloud Storage object.", "gcp-permission-denied", {"exception": "Forbidden", "member": "sa@p.iam.gserviceaccount.com", "permission": "storage.objects.create", "resource": "bkt"}),
+    Case("com.google.cloud.storage.StorageException: 123456-compute@developer.gserviceaccount.com does not have storage.objects.get access to the Google Cloud Storage object. Permission 'storage.objects.get' denied on resource (or it may not exist).", "gcp-permission-denied", {"member": "123456-compute@developer.gserviceaccount.com", "permission": "storage.objects.get"}),
+    Case("AccessDeniedException: 403 exporter@acme.iam.gserviceaccount.com does not have storage.objects.list access to acme-exports.", "gcp-permission-denied", {"member": "exporter@acme.iam.gserviceaccount.com", "permission": "storage.objects.list", "resource": "acme-exports"}),
+    Case("Error: 7 PERMISSION_DENIED: Permission 'pubsub.topics.publish' denied on resource 'projects/acme/topics/orders' (or it may not exist).", "gcp-permission-denied", {"permission": "pubsub.topics.publish", "resource": "projects/acme/topics/orders"}),
+    Case("google.api_core.exceptions.Forbidden: 403 POST https://bigquery.googleapis.com/bigquery/v2/projects/acme/jobs?prettyPrint=false: Access Denied: Project acme: User does not have bigquery.jobs.create permission in project acme.", "gcp-permission-denied", {"exception": "Forbidden", "permission": "bigquery.jobs.create", "resource": "acme"}),
     Case('<_InactiveRpcError of RPC that terminated with:\n\tstatus = StatusCode.PERMISSION_DENIED\n\tdetails = "The caller does not have permission"', "gcp-permission-denied"),
     Case("google.auth.exceptions.DefaultCredentialsError: Your default credentials were not found. To set up Application Default Credentials, see https://cloud.google.com/docs/authentication/external/set-up-adc for more information.", "gcp-credentials-missing"),
     Case("Error: Could not load the default credentials. Browse to https://cloud.google.com/docs/authentication/getting-started for more information.", "gcp-credentials-missing"),
@@ -562,6 +583,28 @@ NEGATIVES = [
     "WebSocket connection accepted for session abc123",
     "JWT verified for user 42",
 ]
+
+
+# Near misses of the connection-limit, pool, PHP-connect, Cloud SQL socket and IAM rules: the phrase
+# each rule keys on, in a line that belongs to another class (or to none).
+NEAR_MISSES = [
+    # (message, severity, the signature it must not get, the category it belongs to)
+    ("Thread pool exhausted, rejecting task", "ERROR", "db-pool-exhausted", Category.RESOURCE_EXHAUSTION),
+    ("Connection pool is full, discarding connection: storage.googleapis.com. Connection pool size: 10", "WARNING", "db-pool-exhausted", Category.NOISE),
+    ('connection to server on socket "/cloudsql/acme:europe-west1:shop-pg/.s.PGSQL.5432" failed: FATAL:  password authentication failed for user "shop"', "ERROR", "cloudsql-socket-connect-failed", Category.DATABASE),
+    ("Using Cloud SQL instance connection name acme:us-east1:orders via unix socket /cloudsql/acme:us-east1:orders/.s.PGSQL.5432", "INFO", "cloudsql-socket-connect-failed", Category.NOISE),
+    ("SQLSTATE[HY000] [1045] Access denied for user 'app'@'10.8.0.3' (using password: YES)", "ERROR", "php-mysql-connect-failed", Category.DATABASE),
+    ("SQLSTATE[HY000]: General error: 2006 MySQL server has gone away", "ERROR", "php-mysql-connect-failed", Category.DATABASE),
+    ("Too many open files in system", "ERROR", "db-too-many-connections", Category.RESOURCE_EXHAUSTION),
+    ("google.api_core.exceptions.NotFound: 404 GET https://storage.googleapis.com/storage/v1/b/acme-exports?projection=noAcl: The specified bucket does not exist.", "ERROR", "gcp-permission-denied", Category.CONFIGURATION),
+]
+
+
+@pytest.mark.parametrize(("message", "severity", "not_signature", "category"), NEAR_MISSES)
+def test_near_misses_go_to_their_own_class(message: str, severity: str, not_signature: str, category: Category) -> None:
+    finding = CLASSIFIER.classify_message(message, severity=severity)
+    assert finding.signature != not_signature
+    assert finding.category is category, finding
 
 
 @pytest.mark.parametrize("message", NEGATIVES)

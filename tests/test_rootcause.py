@@ -163,6 +163,19 @@ def test_among_equally_severe_roots_the_one_behind_a_failing_service_leads() -> 
     assert [(r.category, r.service) for r in roots] == [(C.RESOURCE_EXHAUSTION, "checkout"), (C.DATABASE, "cart")]
 
 
+def test_the_cause_of_a_failing_service_leads_a_more_severe_signature_behind_a_degraded_one() -> None:
+    """Signature severity is a guess for a whole class; the service's health is measured in this incident."""
+    failures = [
+        failure("redis-refused", C.DATABASE, 45, "cart", severity=Severity.CRITICAL, first=15),
+        failure("slow-upstream", C.NETWORK, 20, "checkout", severity=Severity.ERROR, first=16),
+    ]
+    health = [judged("checkout", Health.FAILING), judged("cart", Health.DEGRADED)]
+    roots = diagnose(failures, OUTAGE_INFO, health).root_causes
+    assert [(r.service, r.severity) for r in roots] == [("checkout", Severity.ERROR), ("cart", Severity.CRITICAL)]
+    actions = diagnose(failures, OUTAGE_INFO, health).actions
+    assert [a.signature for a in actions] == ["slow-upstream", "redis-refused"]
+
+
 def test_roots_of_equally_hurt_services_rank_by_their_merged_counts() -> None:
     health = [judged("checkout", Health.FAILING), judged("cart", Health.FAILING)]
     roots = diagnose(oom_and_redis(), OUTAGE_INFO, health).root_causes

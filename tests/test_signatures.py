@@ -12,6 +12,7 @@ import pytest
 import re2
 import yaml
 
+from functions.analysis.classify.classifier import Classifier
 from functions.analysis.classify.signature_files import (
     DEFAULT_PATH,
     STACK_FILES,
@@ -41,6 +42,7 @@ from functions.entry.export_signatures import TERRAFORM_JSON_PATH, main
 from tests.signature_tools import action_for, causal_graph
 
 SIGNATURES = load_signatures()
+CLASSIFIER = Classifier(SIGNATURES)
 COMMITTED_JSON = TERRAFORM_JSON_PATH.read_text(encoding="utf-8")
 BY_ID = {sig.id: sig for sig in SIGNATURES}
 RAW: list[dict[str, Any]] = load_documents()
@@ -319,6 +321,10 @@ def _valid(**overrides: Any) -> dict[str, Any]:
         (_valid(entity_patterns="(?P<user>\\w+)"), "group 'user' is not an entity"),
         (_valid(pattern=None, http_status=[500], entity_patterns="port (?P<port>\\d+)"), "need a pattern"),
         (_valid(summary="cannot reach {service}"), "placeholder {service} is not extracted"),
+        (_valid(examples=["connect to db failed"]), "examples must be {match"),
+        (_valid(examples={"matches": ["connect to db failed"]}), "examples must be {match"),
+        (_valid(examples={"match": "connect to db failed"}), "examples.match must be a list"),
+        (_valid(examples={"no_match": [""]}), "examples.no_match must be a list of non-empty strings"),
     ],
 )
 def test_invalid_signatures_are_rejected_with_id_and_reason(entry: dict[str, Any], problem: str) -> None:
@@ -327,6 +333,30 @@ def test_invalid_signatures_are_rejected_with_id_and_reason(entry: dict[str, Any
     message = str(raised.value)
     assert repr(entry["id"]) in message
     assert problem in message
+
+
+def test_examples_are_kept_beside_the_rule() -> None:
+    examples = {"match": ["connect to db.internal failed"], "no_match": ["connected"]}
+    (sig,) = parse_signatures([_valid(examples=examples)])
+    assert sig.examples == ("connect to db.internal failed",)
+    assert sig.counter_examples == ("connected",)
+
+
+_EXAMPLES = [(sig.id, message) for sig in SIGNATURES for message in sig.examples]
+_COUNTER_EXAMPLES = [(sig.id, message) for sig in SIGNATURES for message in sig.counter_examples]
+
+
+@pytest.mark.parametrize(("sig_id", "message"), _EXAMPLES, ids=[f"{i}:{m[:40]!r}" for i, m in _EXAMPLES])
+def test_each_example_gets_its_signature_from_the_whole_classifier(sig_id: str, message: str) -> None:
+    """The merged order decides, not the pattern alone: an earlier rule that steals an example fails here."""
+    assert CLASSIFIER.classify_message(message, severity="ERROR").signature == sig_id
+
+
+@pytest.mark.parametrize(
+    ("sig_id", "message"), _COUNTER_EXAMPLES, ids=[f"{i}:{m[:40]!r}" for i, m in _COUNTER_EXAMPLES]
+)
+def test_each_near_miss_does_not_get_the_signature(sig_id: str, message: str) -> None:
+    assert CLASSIFIER.classify_message(message, severity="ERROR").signature != sig_id
 
 
 def test_duplicate_ids_are_rejected() -> None:

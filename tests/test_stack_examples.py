@@ -181,7 +181,9 @@ def test_laravel_root_is_the_unreachable_database_not_its_symptoms() -> None:
 
 def test_laravel_p0_names_the_database_and_nothing_is_rolled_back() -> None:
     analysis = analyse("php-laravel-fpm")
-    assert "10.24.0.5" in actions_text(analysis, "P0")
+    # Laravel 11 logs "SQLSTATE[HY000] [2002] Connection timed out" without the host: the action can only
+    # name what the evidence holds (the MySQL connection), not the address the README knows.
+    assert re.search(r"(?i)mysql", actions_text(analysis, "P0"))
     assert "update-traffic" not in actions_text(analysis)
 
 

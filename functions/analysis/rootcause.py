@@ -244,10 +244,16 @@ def _rank_key(node: _CauseNode) -> tuple[int, int, float]:
 
 
 def _impact_key(cause: RootCause, health: Mapping[str, ServiceHealth]) -> tuple[int, int, int, float]:
-    """Final order of merged roots: severity, then how hurt the service is, then lines, then onset."""
+    """Final order of merged roots: how hurt the service is, then severity, then lines, then onset.
+
+    Every primary root is an error or worse; which of them is "critical" is the signature author's
+    guess for the whole class, made without this incident, while the service's health is measured
+    here. So the cause behind a FAILING service leads the one behind a DEGRADED service whatever
+    their signatures' severities; severity orders roots behind equally hurt services.
+    """
     judged = health.get(cause.service)
     impact = _IMPACT_RANK[judged.status] if judged is not None else _IMPACT_RANK[Health.UNKNOWN]
-    return (cause.severity.rank, impact, -cause.count, _epoch(cause.first_seen))
+    return (impact, cause.severity.rank, -cause.count, _epoch(cause.first_seen))
 
 
 def _longest_chain(start: int, nodes: Sequence[_CauseNode], edges: Sequence[Sequence[int]]) -> list[int]:

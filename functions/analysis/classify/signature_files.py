@@ -31,6 +31,9 @@ File format (each file is a YAML list; the merged order matters, see `merge_docu
   for a phrase that quotes the words of an earlier category's more generic rule.
 - ``catch_all: true`` marks a generic shape (a stack trace, an exception line, a warning word):
   it is tried only after every specific signature and after the cue stage (`functions.analysis.classify.cues`).
+- ``examples: {match: [...], no_match: [...]}``: messages the whole classifier must give this
+  signature, and near misses it must not (tests/test_signatures.py checks both): the rule's
+  class written down beside it, so an edit elsewhere that steals or widens it fails a test.
 """
 from __future__ import annotations
 
@@ -155,6 +158,7 @@ _KNOWN_KEYS = frozenset(
         "catch_all",
         "request_line",
         "rank_as",
+        "examples",
     }
 )
 
@@ -218,7 +222,21 @@ def signature_from_dict(raw: Mapping[str, Any]) -> Signature:
         request_line=_flag(raw.get("request_line", False), "request_line", fail),
         entity_patterns=_pattern_alternatives(raw.get("entity_patterns"), fail),
         alternatives=alternatives,
+        examples=_examples(raw.get("examples"), "match", fail),
+        counter_examples=_examples(raw.get("examples"), "no_match", fail),
     )
+
+
+def _examples(value: object, kind: str, fail: Callable[[str], NoReturn]) -> tuple[str, ...]:
+    """One list of ``examples`` (``match`` or ``no_match``): non-empty strings."""
+    if value is None:
+        return ()
+    if not isinstance(value, dict) or not value or set(value) - {"match", "no_match"}:
+        fail("examples must be {match: [messages], no_match: [messages]}")
+    items = value.get(kind) or []
+    if not isinstance(items, list) or not all(isinstance(item, str) and item.strip() for item in items):
+        fail(f"examples.{kind} must be a list of non-empty strings")
+    return tuple(items)
 
 
 def _flag(value: object, where: str, fail: Callable[[str], NoReturn]) -> bool:

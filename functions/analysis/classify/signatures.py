@@ -40,10 +40,15 @@ CATEGORY_PRIORITY: tuple[Category, ...] = (
     Category.APPLICATION,
 )
 
-# Entities of the JSON output, plus `signal` (Container terminated on signal N) and `path`
-# (a missing configuration file).
+# Entities of the JSON output, plus `signal` (Container terminated on signal N), `path` (a missing
+# configuration file), and for a denied permission `member` (who was denied: a service account),
+# `permission` (what it lacked) and `resource` (on what: a bucket, a secret, a project), so the
+# action can say which grant to make.
 ENTITY_NAMES = frozenset(
     {
+        "member",
+        "permission",
+        "resource",
         "module",
         "exit_code",
         "env_var",
@@ -137,6 +142,8 @@ class Signature:
     request_line: bool = False  # the whole line is a request (access) log: tried before all others
     alternatives: tuple[str, ...] = ()  # the pattern's lines; default: (pattern,)
     entity_patterns: tuple[str, ...] = ()  # extra entity extractors, run only after a match
+    examples: tuple[str, ...] = ()  # messages the classifier must give this signature (tests)
+    counter_examples: tuple[str, ...] = ()  # near misses it must not give it (tests)
     regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     group_entities: Mapping[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     min_log_rank: int = field(default=0, init=False, compare=False, repr=False)
