@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functions.analysis.rootcause import RevisionTraffic, SignatureInfo, detect_bad_deploy, diagnose, fill_action
+from functions.analysis.deploys import RevisionTraffic, detect_bad_deploy
+from functions.analysis.rootcause import SignatureInfo, diagnose, fill_action
 from functions.core.model import Category, Health, Priority, ServiceHealth, Severity
 from tests.builders import failure
 

@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from functions.analysis.classify.signatures import log_severity_rank
+from functions.analysis.deploys import RevisionTraffic
 from functions.analysis.requests import request_status
-from functions.analysis.rootcause import RevisionTraffic
 from functions.core.model import (
     Category,
     ClientErrors,

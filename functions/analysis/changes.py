@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from functions.analysis.rootcause import rollback_command
+from functions.analysis.deploys import rollback_command
 from functions.core.model import Action, Category, LogRecord, Priority, RootCause
 from functions.core.project_changes import (
     AuditChange,

@@ -17,10 +17,11 @@ from functions.analysis.aggregate import Aggregates, Aggregator
 from functions.analysis.changes import link_changes
 from functions.analysis.classify.classifier import is_ok
 from functions.analysis.classify.signatures import render_template
+from functions.analysis.deploys import RevisionTraffic
 from functions.analysis.health import HealthThresholds, compute_health
 from functions.analysis.nofailure import explain_no_failure
 from functions.analysis.requests import for_classification
-from functions.analysis.rootcause import RevisionTraffic, SignatureInfo, diagnose
+from functions.analysis.rootcause import SignatureInfo, diagnose
 from functions.card.incident import build_incident
 from functions.core.model import (
     Alert,

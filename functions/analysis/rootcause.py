@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from functions.analysis.classify.signatures import render_template
-from functions.analysis.health import revision_number
+from functions.analysis.deploys import RevisionTraffic, detect_bad_deploy, rollback_command
+from functions.analysis.rootmerge import merge_same_kind, merge_shared_cause, split_minor
 from functions.core.model import Action, Category, Failure, Health, Priority, RootCause, ServiceHealth, Severity
 
 # Categories that never explain anything else, nor stand as a root themselves.
@@ -26,24 +27,6 @@ _MAX_CHAIN = 6
 # How badly a root's service is hurt, worst first: among equally severe roots, the one behind a
 # FAILING service leads the card even when a DEGRADED service's root logged more lines.
 _IMPACT_RANK = {Health.FAILING: 0, Health.DEGRADED: 1, Health.UNKNOWN: 2, Health.HEALTHY: 3}
-# A second root in a service whose leading root logged at least 1/MINOR_SHARE times more is
-# background, shown as contributing rather than as a root. The argument is about attention, not about
-# any example: a root cause line on the card says "fix this to end the outage". A cause that accounts
-# for one line in twenty of its service's leading cause cannot explain a meaningful part of an outage
-# that the leading cause does not already explain (it is within the noise of sampling and of ordinary
-# background errors of a busy service), so it is listed, but not as a reason the service is down.
-MINOR_SHARE = 0.05
-# The same failure (one signature) in two services is one cause when they name the same dependency
-# (a database instance, a host), or when it began in both within SAME_ONSET_S of each other: the
-# lines of one event (a token expiring, an instance running out of connections) reach the logs
-# within seconds, and a minute is the resolution of the card's timeline and of request metrics.
-# Two independent failures of the same kind starting in the same minute is the rarer explanation.
-SAME_ONSET_S = 60
-_DEPENDENCY_ENTITIES = ("host", "instance", "bucket", "database")
-# Entities that measure a failure rather than name what failed: differing values do not make two causes.
-_MEASURES = frozenset({"status", "timeout_s", "exit_code", "port", "memory_limit"})
-
-
 @dataclass(frozen=True)
 class SignatureInfo:
     """What the root-cause stage needs to know of a signature, taken from the signature file."""
@@ -54,15 +37,6 @@ class SignatureInfo:
     failed_start: bool = False
     crashes_instance: bool = False  # an application failure that ends the process (a Go panic)
     summary: str = ""  # the summary template ("missing Python module '{module}'"), for one service's values
-
-
-@dataclass(frozen=True)
-class RevisionTraffic:
-    """Per-revision traffic of one service: requests seen, 5xx among them, failure log lines."""
-
-    requests: int = 0
-    errors_5xx: int = 0
-    failures: int = 0
 
 
 @dataclass(frozen=True)
@@ -279,53 +253,6 @@ def _longest_chain(start: int, nodes: Sequence[_CauseNode], edges: Sequence[Sequ
     return best
 
 
-# A deploy is the likely cause when the failures are the newest revision's: when it is to blame, the
-# old revision keeps only the background errors any service has, plus the requests in flight while
-# traffic moved. "Most, by a wide margin" is four in five: below that the old revision fails too, and
-# the cause is something both share (a database, a quota), which a rollback would not cure.
-DEPLOY_CONCENTRATION = 0.8
-# The previous revision "served fine" by the same measure health uses for a service that is not
-# degraded (HealthThresholds.degraded_5xx_ratio): rolling back to a revision that was itself degraded
-# is not a fix to propose.
-PREVIOUS_HEALTHY_5XX_RATIO = 0.05
-
-
-def detect_bad_deploy(
-    service: str,
-    traffic: Mapping[str, RevisionTraffic],
-    *,
-    concentration: float = DEPLOY_CONCENTRATION,
-    healthy_5xx_ratio: float = PREVIOUS_HEALTHY_5XX_RATIO,
-) -> tuple[str, str, str] | None:
-    """(newest, previous, reason) when failures concentrate on the newest revision and the previous served fine.
-
-    A Cloud Run job has no revisions (its runs are executions), so it never gets a rollback.
-    """
-    revisions = sorted((r for r in traffic if revision_number(r) >= 0), key=revision_number)
-    if len(revisions) < 2:
-        return None
-    newest, previous = revisions[-1], revisions[-2]
-    total_failures = sum(t.failures + t.errors_5xx for t in traffic.values())
-    new = traffic[newest]
-    old = traffic[previous]
-    if total_failures == 0 or (new.failures + new.errors_5xx) / total_failures < concentration:
-        return None
-    if old.requests == 0 or old.errors_5xx / old.requests >= healthy_5xx_ratio:
-        return None
-    share = (new.failures + new.errors_5xx) / total_failures
-    reason = (
-        f"{share * 100:.0f}% of {service}'s errors are on its newest revision {newest}; "
-        f"the previous revision {previous} served {old.requests} requests with "
-        f"{old.errors_5xx / old.requests * 100:.0f}% 5xx"
-    )
-    return newest, previous, reason
-
-
-def rollback_command(service: str, previous: str, region: str = "") -> str:
-    region_flag = f" --region={region}" if region else ""
-    return f"gcloud run services update-traffic {service} --to-revisions={previous}=100{region_flag}"
-
-
 def fill_action(text: str, entities: Mapping[str, tuple[str, ...]], service: str) -> str:
     """Fill {entity} placeholders with the most frequent value seen (and {service}); `[...]` segments
     whose entities are missing are dropped and other missing entities show as <name> (render_template)."""
@@ -415,7 +342,7 @@ def diagnose(
         for member in _reachable(i, edges) | {k for k in range(n) if comp[k] == comp[i]}:
             explained.setdefault(nodes[member].key, nodes[i].key)
     causes.sort(key=lambda item: item[0])
-    ranked = _merge_same_kind([cause for _, cause in causes])
+    ranked = merge_same_kind([cause for _, cause in causes])
     # Merging sums counts, so rank the primary roots again, now also by the harm done to their service.
     primary = tuple(
         sorted(
@@ -424,8 +351,8 @@ def diagnose(
         )
     )
     contributing = tuple(c for c in ranked if c not in primary)
-    primary = _merge_shared_cause(primary)
-    primary, minor = _split_minor(primary)
+    primary = merge_shared_cause(primary)
+    primary, minor = split_minor(primary)
     contributing = (*contributing, *minor)
     if not primary:
         primary, contributing = contributing, ()
@@ -443,90 +370,6 @@ def _reachable(start: int, edges: Sequence[Sequence[int]]) -> set[int]:
                 seen.add(child)
                 todo.append(child)
     return seen
-
-
-def _split_minor(ranked: Sequence[RootCause]) -> tuple[tuple[RootCause, ...], tuple[RootCause, ...]]:
-    """(roots, minor roots): a root dwarfed by a higher-ranked root of the same service is minor."""
-    kept: list[RootCause] = []
-    minor: list[RootCause] = []
-    for cause in ranked:
-        lead = next((k for k in kept if k.service == cause.service), None)
-        if lead is not None and cause.count <= lead.count * MINOR_SHARE:
-            minor.append(cause)
-        else:
-            kept.append(cause)
-    return tuple(kept), tuple(minor)
-
-
-def _same_event(a: RootCause, b: RootCause) -> bool:
-    """Two services failing the same way because of one thing: the same signature, nothing named that
-    differs (a module, a host), and either the same dependency named or the same onset (SAME_ONSET_S)."""
-    if a.signature != b.signature or a.service == b.service:
-        return False
-    for name in set(a.entities) & set(b.entities) - _MEASURES:
-        if a.entities[name] and b.entities[name] and not set(a.entities[name]) & set(b.entities[name]):
-            return False  # they name different things (another module, another host): two causes
-    for name in _DEPENDENCY_ENTITIES:
-        if set(a.entities.get(name, ())) & set(b.entities.get(name, ())):
-            return True
-    if a.first_seen is None or b.first_seen is None:
-        return False
-    return abs((a.first_seen - b.first_seen).total_seconds()) <= SAME_ONSET_S
-
-
-def _merge_shared_cause(ranked: Sequence[RootCause]) -> tuple[RootCause, ...]:
-    """One root for one cause seen from several services; it stays with the most hurt service (ranked
-    first) and one line of its chain says where else it shows."""
-    kept: list[RootCause] = []
-    others: dict[int, list[RootCause]] = {}
-    for cause in ranked:
-        index = next((i for i, k in enumerate(kept) if _same_event(k, cause)), None)
-        if index is None:
-            kept.append(cause)
-        else:
-            others.setdefault(index, []).append(cause)
-    merged = []
-    for index, lead in enumerate(kept):
-        also = others.get(index, [])
-        if also:
-            names = [f"{c.service} (×{c.count})" for c in also[:_MAX_NAMED_SERVICES]]
-            if len(also) > _MAX_NAMED_SERVICES:
-                names.append(f"… and {len(also) - _MAX_NAMED_SERVICES} more")
-            entities = dict(lead.entities)
-            for cause in also:
-                for k, v in cause.entities.items():
-                    entities[k] = tuple(dict.fromkeys([*entities.get(k, ()), *v]))
-            lead = replace(
-                lead,
-                chain=(*lead.chain, f"the same failure in {', '.join(names)}: one cause"),
-                entities=entities,
-            )
-        merged.append(lead)
-    return tuple(merged)
-
-
-_MAX_NAMED_SERVICES = 5
-
-
-def _merge_same_kind(ranked: list[RootCause]) -> list[RootCause]:
-    """One root per (category, service): two database signatures in one service are one database problem."""
-    merged: dict[tuple[Category, str], RootCause] = {}
-    order: list[tuple[Category, str]] = []
-    for cause in ranked:
-        kind = (cause.category, cause.service)
-        lead = merged.get(kind)
-        if lead is None:
-            merged[kind] = cause
-            order.append(kind)
-            continue
-        entities = {k: tuple(dict.fromkeys([*lead.entities.get(k, ()), *v])) for k, v in cause.entities.items()}
-        merged[kind] = replace(
-            lead,
-            count=lead.count + cause.count,
-            chain=(*lead.chain, f"together with: {cause.summary} (×{cause.count})"),
-            entities={**lead.entities, **entities},
-        )
-    return [merged[k] for k in order]
 
 
 def _first_key(node: _CauseNode) -> tuple[float, int, int]:
