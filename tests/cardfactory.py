@@ -374,7 +374,10 @@ def staging_card(*, resolved: bool = False) -> Card:
         contributing=_contributing(redacted_token),
         actions=ACTIONS,
         components=COMPONENTS,
-        recurring=_templates(redacted_password, redacted_token),
+        # build_card puts what failed first and the harmless notices after it
+        recurring=tuple(
+            sorted(_templates(redacted_password, redacted_token), key=lambda t: t.category is Category.NOISE)
+        ),
         sparkline=SPARKLINE,
         sparkline_caption="errors per min, 22:01–22:41 UTC; peak 31 at 22:07",
         links=LINKS,

@@ -441,7 +441,8 @@ def test_text_shows_why_chain_from_symptom_to_cause_and_the_markers() -> None:
     cause = out.index("→ backend: missing Python module 'auth_service'")
     assert symptom < cause
     assert "[P0] Roll back backend to backend-00041-p2m" in out
-    assert re.search(r"22:05  22:39  NEW", out)
+    assert re.search(r"22:05  22:39  new", out)
+    assert re.search(r"22:03  22:41  harmless", out)
     assert "errors per min, 22:01–22:41 UTC; peak 31 at 22:07" in out
 
 

@@ -309,7 +309,12 @@ def build_card(incident: Incident, redact: Callable[[str], str]) -> Card:
         replace(c, evidence=redact(c.evidence), chain=tuple(redact(x) for x in c.chain), summary=redact(c.summary))
         for c in incident.contributing
     )
-    recurring = tuple(replace(t, text=redact(t.text), example=redact(t.example)) for t in incident.recurring)
+    # What failed comes first; the known-harmless notices after it, however often they were logged, so
+    # the reader's first rows are the ones to act on (each renderer marks noise as harmless).
+    recurring = tuple(
+        replace(t, text=redact(t.text), example=redact(t.example))
+        for t in sorted(incident.recurring, key=lambda t: t.category is Category.NOISE)
+    )
     actions = tuple(replace(a, text=redact(a.text)) for a in incident.actions)
     values, step = rebucket(list(incident.timeline), incident.timeline_step_s)
     icon = "RESOLVED" if incident.status is IncidentStatus.RESOLVED else incident.severity.value.upper()

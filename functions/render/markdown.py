@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from functions.card.changes import Change
-from functions.core.model import Card, IncidentStatus, Priority, RootCause, Severity
+from functions.core.model import Card, Category, IncidentStatus, Priority, RootCause, Severity
 from functions.render.inert import (
     ELLIPSIS,
     Markdown,
@@ -308,10 +308,14 @@ def _actions(card: Card) -> _Section:
     return _Section("### Actions", items, "actions", cut_rank=8, keep=3)
 
 
+def _kind(category: Category) -> str:
+    return "noise (harmless)" if category is Category.NOISE else category.value
+
+
 def _recurring(card: Card) -> _Section:
     shown = card.recurring[:MD_MAX_RECURRING_ROWS]
     rows = [
-        f"| {t.count:,} | {md_code(clip(one_line(t.text), MD_MAX_TEMPLATE), table=True)} | {t.category.value} "
+        f"| {t.count:,} | {md_code(clip(one_line(t.text), MD_MAX_TEMPLATE), table=True)} | {_kind(t.category)} "
         f"| {md_cell(', '.join(t.services))} | {hhmm(t.first_seen)} | {hhmm(t.last_seen)} "
         f"| {'🆕' if t.is_new else ''} |"
         for t in shown

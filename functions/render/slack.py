@@ -36,12 +36,14 @@ from functions.card.changes import Change
 from functions.core.model import Card, Health, IncidentStatus, RootCause, Severity
 from functions.render.inert import ELLIPSIS, Mrkdwn, SlackPlain, mrkdwn, one_line, slack_plain
 from functions.render.text import (
+    HARMLESS_MAX_LINES,
     HEALTH_EMOJI,
     and_more,
     by_priority,
     change_line,
     deploy_phrase,
     evidence_line,
+    harmless_lines,
     health_numbers,
     root_title,
 )
@@ -275,6 +277,9 @@ def _roots_more(card: Card) -> ContextBlock | None:
     if card.contributing:
         items = [mrkdwn(f"{root_title(c)} (×{c.count:,})") for c in card.contributing]
         lines.append(fit("Contributing: " + "; ".join(items[:5]), BUDGET_ROOTS_MORE - 80))
+    harmless = [mrkdwn(line) for line in harmless_lines(card)[:HARMLESS_MAX_LINES]]
+    if harmless:
+        lines.append(fit("Harmless (noise): " + "; ".join(harmless), SLACK_MAX_LINE))
     if not lines:
         return None
     return ContextBlock(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from functions.core.model import Card, Health, IncidentStatus, Priority, RootCause, ServiceHealth
+from functions.core.model import Card, Category, Health, IncidentStatus, Priority, RootCause, ServiceHealth, Template
 from functions.core.project_changes import ProjectChange
 from functions.render.inert import ELLIPSIS, TerminalText, one_line, printable
 
@@ -222,23 +222,37 @@ def _root_lines(index: int, cause: RootCause, width: int) -> list[str]:
     return lines
 
 
+HARMLESS_MAX_LINES = 3
+
+
+def harmless_lines(card: Card) -> list[str]:
+    """The known-harmless notices the reader sees most, named so nobody chases them ("609 × …")."""
+    return [f"{t.count:,} × {one_line(t.text)}" for t in card.recurring if t.category is Category.NOISE]
+
+
+def _note(template: Template) -> str:
+    """NEW since the last update, and harmless for a known-harmless notice (noise)."""
+    notes = (["new"] if template.is_new else []) + (["harmless"] if template.category is Category.NOISE else [])
+    return ", ".join(notes)
+
+
 def _recurring_table(card: Card, width: int) -> list[str]:
     rows = card.recurring[:TEXT_MAX_RECURRING]
     count_w = max([len(f"{t.count:,}") for t in rows] + [5])
-    fixed = 2 + count_w + 2 + 2 + 2 + 5 + 2 + 5 + 2 + 3  # every column but template and services
+    fixed = 2 + count_w + 2 + 2 + 2 + 5 + 2 + 5 + 2 + len("new, harmless")  # every column but template, services
     services_cap = max(8, min(24, width - fixed - 12))
     services = [clip_cells(one_line(", ".join(t.services)), services_cap) for t in rows]
     services_w = max([cell_width(s) for s in services] + [8])
     template_w = max(12, width - fixed - services_w)
     lines = [
         f"  {'COUNT'.rjust(count_w)}  {pad_cells('TEMPLATE', template_w)}  "
-        f"{pad_cells('SERVICES', services_w)}  FIRST  LAST   NEW"
+        f"{pad_cells('SERVICES', services_w)}  FIRST  LAST   NOTE"
     ]
     for t, svc in zip(rows, services, strict=True):
         template = pad_cells(clip_cells(one_line(t.text), template_w), template_w)
         lines.append(
             f"  {f'{t.count:,}'.rjust(count_w)}  {template}  {pad_cells(svc, services_w)}  "
-            f"{hhmm(t.first_seen).ljust(5)}  {hhmm(t.last_seen).ljust(5)}  {'NEW' if t.is_new else ''}".rstrip()
+            f"{hhmm(t.first_seen).ljust(5)}  {hhmm(t.last_seen).ljust(5)}  {_note(t)}".rstrip()
         )
     if len(card.recurring) > len(rows):
         lines.append("  " + and_more(len(card.recurring) - len(rows), "recurring issues"))
@@ -286,6 +300,11 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> Termina
         lines += _heading(style, "Contributing")
         items = [f"{root_title(c)} (×{c.count:,})" for c in card.contributing]
         lines += _section_list(items, TEXT_MAX_CONTRIBUTING, "contributing causes", width)
+
+    harmless = harmless_lines(card)
+    if harmless:
+        lines += _heading(style, "Harmless (noise, not failures)")
+        lines += _section_list(harmless, HARMLESS_MAX_LINES, "harmless notices", width)
 
     if card.actions:
         lines += _heading(style, "Actions")
