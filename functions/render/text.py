@@ -44,6 +44,8 @@ TEXT_MAX_NOTES = 10
 TEXT_MAX_CHANGES = 10
 TEXT_MAX_SUMMARY_LINES = 8
 TEXT_MAX_ITEM_LINES = 3
+# An action is what the reader copies (a command, a filter exclusion): it may take more lines than other items.
+TEXT_MAX_ACTION_LINES = 8
 TEXT_MIN_WIDTH = 60
 EVIDENCE_SCAN_CHARS = 4_000
 
@@ -310,7 +312,7 @@ def render_text(card: Card, *, color: bool = False, width: int = 100) -> Termina
         lines += _heading(style, "Actions")
         ranked = by_priority(card)
         for _, priority, text in ranked[:TEXT_MAX_ACTIONS]:
-            lines += _wrap(one_line(text), width, f"  [{priority.value}] ", "       ", TEXT_MAX_ITEM_LINES)
+            lines += _wrap(one_line(text), width, f"  [{priority.value}] ", "       ", TEXT_MAX_ACTION_LINES)
         if len(ranked) > TEXT_MAX_ACTIONS:
             lines.append("  " + and_more(len(ranked) - TEXT_MAX_ACTIONS, "actions"))
 
