@@ -306,7 +306,11 @@ def _actions_block(card: Card) -> SectionBlock | None:
     ranked = by_priority(card)
     if not ranked:
         return None
-    lines = [fit(f"*{priority.value}* {mrkdwn_inline(text)}", SLACK_MAX_LINE) for _, priority, text in ranked]
+    # Fewer actions may each take more of the budget: a lone action is often a command or a filter
+    # exclusion to copy whole (the no-failure card), and cutting it would make it useless.
+    shown = min(len(ranked), SLACK_MAX_ACTIONS)
+    cap = max(SLACK_MAX_LINE, (BUDGET_ACTIONS - 60) // shown)
+    lines = [fit(f"*{priority.value}* {mrkdwn_inline(text)}", cap) for _, priority, text in ranked]
     head = "*Follow-ups*" if card.status is IncidentStatus.RESOLVED else "*Actions*"
     text = _bounded(head, lines, BUDGET_ACTIONS, "actions in the issue", SLACK_MAX_ACTIONS)
     return SectionBlock(block_id="sitrep_actions_list", text=_md(text))
