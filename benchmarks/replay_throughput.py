@@ -5,7 +5,8 @@ export (an indented JSON array) with an alert.json beside it, then times three f
 
 * sitrep: `python main.py replay DIR --format json` (what a user waits for);
 * naive:  the script a user would write: `json.load` of the whole file, each message tried against
-          the first 50 signature regexes (pattern lines) of functions/signatures.yaml in turn (Python `re`), every
+          the first 50 signature regexes (pattern lines) of functions/analysis/classify/signatures.d/*.yaml
+          (files in name order) in turn (Python `re`), every
           message fed to drain3's TemplateMiner, counts printed as JSON;
 * floor:  `msgspec.json.decode` of the same file, untyped, nothing else (no tool reads the file faster
           in Python; sitrep's target is to stay within 1.5x of it).
@@ -45,12 +46,14 @@ TARGET_FLOOR_RATIO = 1.5
 NAIVE_REGEXES = 50
 
 NAIVE = """
-import json, re, sys
+import glob, json, re, sys
 import yaml
 from drain3 import TemplateMiner
 
-with open("functions/signatures.yaml", encoding="utf-8") as handle:
-    signatures = [s for s in yaml.safe_load(handle) if s.get("pattern")]
+signatures = []
+for name in sorted(glob.glob("functions/analysis/classify/signatures.d/*.yaml")):
+    with open(name, encoding="utf-8") as handle:
+        signatures += [s for s in yaml.safe_load(handle) or [] if s.get("pattern")]
 lines = [(s["id"], line) for s in signatures for line in s["pattern"].splitlines() if line.strip()]
 rules = [(name, re.compile(line)) for name, line in lines[:NAIVE_REGEXES]]
 with open(sys.argv[1], encoding="utf-8") as handle:
