@@ -25,11 +25,7 @@ Speed: all patterns are compiled into one RE2 set, so one linear scan of the mes
 finds every candidate signature; only the first candidate's Python regex then runs to
 extract entities. Verdicts are memoised per (message, status, severity band, declared-informational) in a
 bounded LRU cache, since error spikes repeat the same lines; messages over CACHED_MAX_CHARS
-are not, so the cache is bounded in bytes as well as entries. Behind it, a second cache holds
-verdicts per digit *fold* (the message with every digit written 0) for messages whose digits
-provably cannot change the verdict (functions/analysis/classify/digits.py): ids and durations then
-cost one verdict per shape, not per line. A verdict holding text copied from the message is
-cached there only as "this signature": its entities are re-extracted from each message. A sentinel empty pattern
+are not, so the cache is bounded in bytes as well as entries. A sentinel empty pattern
 in the set detects an RE2 failure (its DFA can give up on memory), in which case the
 classifier falls back to trying each pattern in order, so results never depend on RE2.
 Messages longer than MAX_MESSAGE_CHARS are classified on their head and tail (the
@@ -46,7 +42,6 @@ from typing import NoReturn
 import re2
 
 from functions.analysis.classify import cues
-from functions.analysis.classify.digits import DigitGuard, module_regexes, other_member
 from functions.analysis.classify.signatures import Signature, log_severity_rank
 from functions.core.model import Category, Finding, LogRecord, Severity
 
@@ -58,9 +53,6 @@ DEFAULT_CACHE_SIZE = 16_384
 # instance, and 16,384 distinct 100 KB messages would hold 1.6 GB. Bounded this way it holds <= 32 MB.
 CACHED_MAX_CHARS = 2_048
 SET_MAX_MEM_BYTES = 64 << 20  # RE2 set memory budget; on failure we fall back, not fail
-# The fold cache starts after this many exact-cache misses: a small batch (one alert's sample on a
-# cold instance) does not pay for building the digit guard.
-FOLD_AFTER_MISSES = 512
 _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
 _WARNING_RANK = log_severity_rank("WARNING")
@@ -94,21 +86,6 @@ class FrozenEntities(dict[str, str]):
 
 
 _NO_ENTITIES = FrozenEntities()
-
-
-@dataclass(frozen=True, slots=True)
-class _Redo:
-    """How a signature decided a verdict: its index among the pattern signatures, whether the
-    database context turned it into ``cue-database``, and whether it copied entities out of the text
-    (then a fold's other messages re-run it for their own entities)."""
-
-    index: int
-    database: bool
-    copied: bool
-
-
-_UNFOLDABLE = None  # a fold whose verdict holds strings copied from the message, outside any signature
-_ABSENT = object()
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +153,7 @@ class Classifier:
         self._status_only = tuple(s for s in self._signatures if s.regex is None)
         self._all_text = tuple(range(len(self._text)))
         self._set, self._sentinel = self._build_set(set_max_mem_bytes)
-        self._cache_size = cache_size
-        self._cached = functools.lru_cache(maxsize=cache_size)(self._uncached)
-        self._folds: dict[tuple[str, int | None, Severity, bool], _Verdict | _Redo | None] = {}
-        self._guard: DigitGuard | None = None
-        self._misses = 0
+        self._cached = functools.lru_cache(maxsize=cache_size)(self._verdict)
 
     def _build_set(self, max_mem: int) -> tuple[re2.Set | None, int]:
         options = re2.Options()
@@ -258,54 +231,7 @@ class Classifier:
             return self._all_text  # RE2 gave up (DFA out of memory): be exact instead
         return sorted(h for h in hits if h != self._sentinel)
 
-    def _uncached(self, message: str, http_status: int | None, band: Severity, quiet: bool) -> _Verdict:
-        """An exact-cache miss: the fold's verdict when the message's digits cannot matter, else computed."""
-        self._misses += 1
-        guard = self._guard
-        if guard is None:
-            if self._misses < FOLD_AFTER_MISSES:
-                return self._verdict(message, http_status, band, quiet)
-            guard = self._guard = self._build_guard()
-        folded = guard.fold_key(message)
-        if folded is None:
-            return self._verdict(message, http_status, band, quiet)
-        key = (folded, http_status, band, quiet)
-        entry = self._folds.get(key, _ABSENT)
-        if entry is _ABSENT:
-            verdict, redo = self._decide(message, http_status, band, quiet)
-            if redo is not None:  # a signature: its strings and entities, or the same signature re-run
-                entry = redo if redo.copied else verdict
-            else:  # a cue quotes its text whole in its summary: a quoted folded character shows here
-                twin = self._verdict(other_member(message), http_status, band, quiet)
-                entry = verdict if twin == verdict else _UNFOLDABLE
-            if len(self._folds) >= self._cache_size:
-                self._folds.clear()
-            self._folds[key] = entry
-            return verdict
-        if isinstance(entry, _Verdict):
-            return entry
-        if isinstance(entry, _Redo):
-            entities = self._text[entry.index].search(message)
-            if entities is not None:  # always, by the guard: the same regex on the same fold
-                if entry.database:
-                    return _database_verdict(self._text[entry.index], entities)
-                return self._make(self._text[entry.index], entities, http_status)
-        return self._verdict(message, http_status, band, quiet)
-
-    def _build_guard(self) -> DigitGuard:
-        """The digit guard over every regex a verdict consults; one that is never silent if any is unreadable."""
-        regexes: list[object] = [sig.regex for sig in self._text]
-        regexes += [regex for sig in self._text for regex, _ in sig.entity_regexes]
-        regexes += module_regexes(cues)
-        return DigitGuard.build(regexes) or DigitGuard.never()
-
     def _verdict(self, message: str, http_status: int | None, band: Severity, quiet: bool = False) -> _Verdict:
-        return self._decide(message, http_status, band, quiet)[0]
-
-    def _decide(
-        self, message: str, http_status: int | None, band: Severity, quiet: bool = False
-    ) -> tuple[_Verdict, _Redo | None]:
-        """The verdict, and the signature that decided it with entities from the text (None otherwise)."""
         log_rank = _BAND_RANK[band]
         text = _clip(message)
         cues_tried = http_status is not None  # a request's text is its URL: never read cues in it
@@ -316,24 +242,23 @@ class Classifier:
                     cues_tried = True
                     cue = cues.category_cue(text)
                     if cue is not None:
-                        return _cue_verdict(cue, band), None
+                        return _cue_verdict(cue, band)
                 if not sig.accepts(http_status, log_rank):
                     continue
                 entities = sig.search(text)
                 if entities is None:
                     continue
-                copied = bool(entities)
                 if sig.category in _DB_SYMPTOMS and http_status is None and cues.database_context(text):
-                    return _database_verdict(sig, entities), _Redo(index, True, copied)
-                return self._make(sig, entities, http_status), _Redo(index, False, copied)
+                    return _database_verdict(sig, entities)
+                return self._make(sig, entities, http_status)
             if not cues_tried:
                 cue = cues.category_cue(text)
                 if cue is not None:
-                    return _cue_verdict(cue, band), None
+                    return _cue_verdict(cue, band)
         if http_status is not None:
             for sig in self._status_only:
                 if sig.accepts(http_status, log_rank):
-                    return self._make(sig, {}, http_status), None
+                    return self._make(sig, {}, http_status)
             if 100 <= http_status < 400:
                 return _Verdict(
                     Category.UNKNOWN,
@@ -341,13 +266,13 @@ class Classifier:
                     Severity.INFO,
                     "successful request",
                     FrozenEntities(status=str(http_status)),
-                ), None
+                )
         if text and http_status is None:
             cue = cues.last_resort_cue(text, band, declared_quiet=quiet)
             if cue is not None:
-                return _cue_verdict(cue, band), None
+                return _cue_verdict(cue, band)
         entities = FrozenEntities(status=str(http_status)) if http_status else _NO_ENTITIES
-        return _Verdict(Category.UNKNOWN, UNKNOWN_SIGNATURE, band, "unrecognised log message", entities), None
+        return _Verdict(Category.UNKNOWN, UNKNOWN_SIGNATURE, band, "unrecognised log message", entities)
 
     @staticmethod
     def _make(sig: Signature, entities: dict[str, str], http_status: int | None) -> _Verdict:
