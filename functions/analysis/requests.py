@@ -28,13 +28,13 @@ _ACCESS_LINE = re.compile(
 
 
 # Every request line holds one of these (a method word and its space): most messages hold none, and
-# a substring test is far cheaper than the regex, so the regex runs only on lines that may match it.
-_METHOD_WORDS = tuple(f"{method} " for method in _METHODS.split("|"))
+# this one search is far cheaper than the request-line regex, which runs only on lines that may match.
+_METHOD_WORD = re.compile(rf"(?:{_METHODS}) ")
 
 
 def may_hold_request_line(message: str) -> bool:
     """False when `message` cannot hold an access-log request line (no method word followed by a space)."""
-    return any(word in message for word in _METHOD_WORDS)
+    return _METHOD_WORD.search(message) is not None
 
 
 def request_status(record: LogRecord) -> int | None:
