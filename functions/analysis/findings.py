@@ -17,7 +17,7 @@ from typing import Protocol
 from functions.analysis.requests import for_classification
 from functions.core.model import Finding, LogRecord
 
-MAX_ENTRIES = 16_384  # distinct inputs remembered; the memo is cleared when full (bounded memory)
+MAX_ENTRIES = 4_096  # distinct inputs remembered; cleared when full (bounded memory: it keeps messages alive)
 MAX_MESSAGE_CHARS = 2_048  # longer messages are classified every time, as the classifier's own cache does
 
 _Key = tuple[str, int | None, str, str, str, str]
