@@ -42,7 +42,7 @@ from functions.intake.evidence import (
 )
 from functions.intake.jsonbounds import MAX_JSON_DEPTH, JsonBoundsError, value_end
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 19  # 512 KiB: a read chunk, the batch cut from it and its decoded entries are the peak
 _BOM = b"\xef\xbb\xbf"
 _WS = re.compile(rb"[ \t\r\n]*")
 # Cloud Logging's own timestamp shape; anything else goes through parse_rfc3339.
