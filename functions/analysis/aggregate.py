@@ -6,6 +6,7 @@ entity values, one example per group, and a per-minute histogram.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ MAX_CLIENTS = 256  # distinct client IPs / user agents counted per service; late
 MAX_CLIENT_PATHS = 32  # distinct paths remembered per client
 _THROTTLED = 429
 _WARNING_RANK = log_severity_rank("WARNING")
+_NOT_FAILURES = (Category.NOISE, Category.UNKNOWN)
+_rank = functools.lru_cache(maxsize=64)(log_severity_rank)  # a handful of severity names per export
 
 
 def urlsplit_path(url: str) -> str:
@@ -177,68 +180,102 @@ class Aggregator:
                     acc.paths[path] += 1
 
     def add(self, record: LogRecord, finding: Finding, template_id: str | None) -> None:
-        """Count one record; `template_id` is None for records that are not worth a template."""
+        """Count one record; `template_id` is None for records that are not worth a template.
+
+        Runs once per record of an export: locals and inline comparisons, no helper calls per field.
+        """
         self.records += 1
-        self._latest = _later(self._latest, record.timestamp)
-        if record.service and record.service not in self._services:
-            self._services[record.service] = None
-        if record.http_status is not None:
+        ts = record.timestamp
+        if ts is not None:
+            latest = self._latest
+            if latest is None or ts > latest:
+                self._latest = ts
+        service = record.service
+        if service and service not in self._services:
+            self._services[service] = None
+        status = record.http_status
+        if status is not None:
             self.add_request(record)
         if template_id is None:
             return
-        ts = record.timestamp
-        acc = self._failures.get(finding.signature)
+        signature = finding.signature
+        acc = self._failures.get(signature)
         if acc is None:
-            acc = self._failures[finding.signature] = _FailureAcc(
-                finding.category, finding.signature, finding.severity, finding.summary
+            acc = self._failures[signature] = _FailureAcc(
+                finding.category, signature, finding.severity, finding.summary
             )
         acc.count += 1
-        acc.weak = acc.weak and finding.weak
-        status = request_status(record)
+        if acc.weak and not finding.weak:
+            acc.weak = False
+        if status is None:
+            status = request_status(record)
         if status is not None and 400 <= status < 500 and status != _THROTTLED:
             acc.client_errors += 1
-        if len(acc.by_service) < MAX_SERVICES_PER_GROUP or record.service in acc.by_service:
-            acc.by_service[record.service] += 1
-        if record.revision:
-            acc.revisions[record.revision] += 1
-        if record.service in acc.by_service:  # bounded like by_service
-            if ts is not None and (record.service not in acc.svc_first or ts < acc.svc_first[record.service]):
-                acc.svc_first[record.service] = ts
-            own = acc.svc_entities.setdefault(record.service, {})
-            for name, value in finding.entities.items():
-                counter = own.setdefault(name, Counter())
-                if len(counter) < MAX_SERVICE_ENTITY_VALUES or value in counter:
+        by_service = acc.by_service
+        if service in by_service:
+            by_service[service] += 1
+        elif len(by_service) < MAX_SERVICES_PER_GROUP:
+            by_service[service] = 1
+        revision = record.revision
+        if revision:
+            acc.revisions[revision] += 1
+        entities = finding.entities
+        if service in by_service:  # bounded like by_service
+            if ts is not None:
+                first = acc.svc_first.get(service)
+                if first is None or ts < first:
+                    acc.svc_first[service] = ts
+            own = acc.svc_entities.get(service)
+            if own is None:
+                own = acc.svc_entities[service] = {}
+            for name, value in entities.items():
+                counter = own.get(name)
+                if counter is None:
+                    counter = own[name] = Counter()
+                if value in counter:
                     counter[value] += 1
-        for name, value in finding.entities.items():
-            values = acc.entities.get(name)
-            if values is None:
-                values = acc.entities[name] = Counter()
-            if len(values) < MAX_ENTITY_VALUES or value in values:
-                values[value] += 1
-        acc.first_seen = _earlier(acc.first_seen, ts)
-        acc.last_seen = _later(acc.last_seen, ts)
+                elif len(counter) < MAX_SERVICE_ENTITY_VALUES:
+                    counter[value] = 1
+        if entities:
+            all_values = acc.entities
+            for name, value in entities.items():
+                values = all_values.get(name)
+                if values is None:
+                    values = all_values[name] = Counter()
+                if value in values:
+                    values[value] += 1
+                elif len(values) < MAX_ENTITY_VALUES:
+                    values[value] = 1
+        if ts is not None:
+            if acc.first_seen is None or ts < acc.first_seen:
+                acc.first_seen = ts
+            if acc.last_seen is None or ts > acc.last_seen:
+                acc.last_seen = ts
         if not acc.example:
             acc.example = record.message[:MAX_EXAMPLE_CHARS]
         tpl = self._templates.get(template_id)
         if tpl is None:
-            tpl = self._templates[template_id] = _TemplateAcc(finding.category, finding.signature)
+            tpl = self._templates[template_id] = _TemplateAcc(finding.category, signature)
             tpl.example = record.message[:MAX_EXAMPLE_CHARS]
             tpl.text_field = record.text_field
         tpl.count += 1
-        if log_severity_rank(record.severity) >= _WARNING_RANK:
+        if _rank(record.severity) >= _WARNING_RANK:
             tpl.loud += 1
-        if record.service and len(tpl.services) < MAX_SERVICES_PER_GROUP:
-            tpl.services.add(record.service)
-        tpl.first_seen = _earlier(tpl.first_seen, ts)
-        tpl.last_seen = _later(tpl.last_seen, ts)
-        if finding.category not in (Category.NOISE, Category.UNKNOWN):
+        if service and len(tpl.services) < MAX_SERVICES_PER_GROUP:
+            tpl.services.add(service)
+        if ts is not None:
+            if tpl.first_seen is None or ts < tpl.first_seen:
+                tpl.first_seen = ts
+            if tpl.last_seen is None or ts > tpl.last_seen:
+                tpl.last_seen = ts
+        if finding.category not in _NOT_FAILURES:
             if ts is not None:
                 self._minutes[int(ts.timestamp()) // 60] += 1
-            if record.revision:
-                per_service = self._rev_failures.get(record.service)
+            if revision:
+                per_service = self._rev_failures.get(service)
                 if per_service is None:
-                    per_service = self._rev_failures[record.service] = Counter()
-                per_service[record.revision] += 1
+                    per_service = self._rev_failures[service] = Counter()
+                per_service[revision] += 1
 
     def merge_templates(self, resolve: Callable[[str], str]) -> None:
         """Fold rows whose clusters merged after they were counted (the miner widens templates)."""

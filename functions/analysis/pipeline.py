@@ -18,9 +18,9 @@ from functions.analysis.changes import link_changes
 from functions.analysis.classify.classifier import is_ok
 from functions.analysis.classify.signatures import render_template
 from functions.analysis.deploys import RevisionTraffic
+from functions.analysis.findings import FindingMemo
 from functions.analysis.health import HealthThresholds, compute_health
 from functions.analysis.nofailure import explain_no_failure
-from functions.analysis.requests import for_classification
 from functions.analysis.rootcause import SignatureInfo, diagnose
 from functions.card.incident import build_incident
 from functions.core.model import (
@@ -204,11 +204,12 @@ def aggregate_records(
     template_ids: set[str] = set()
     own: dict[str, str] = {}
     changes: list[AuditChange] = []
+    findings = FindingMemo(classifier)  # classifier.classify(for_classification(record)), once per distinct input
     for record in records:
         if isinstance(record, AuditChange):
             changes.append(record)
             continue
-        finding = classifier.classify(for_classification(record))
+        finding = findings.classify(record)
         if not worth_a_template(record, finding):
             agg.add(record, finding, None)
             continue

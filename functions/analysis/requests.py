@@ -27,10 +27,22 @@ _ACCESS_LINE = re.compile(
 )
 
 
+# Every request line holds one of these (a method word and its space): most messages hold none, and
+# this one search is far cheaper than the request-line regex, which runs only on lines that may match.
+_METHOD_WORD = re.compile(rf"(?:{_METHODS}) ")
+
+
+def may_hold_request_line(message: str) -> bool:
+    """False when `message` cannot hold an access-log request line (no method word followed by a space)."""
+    return _METHOD_WORD.search(message) is not None
+
+
 def request_status(record: LogRecord) -> int | None:
     """The HTTP status the record reports: its httpRequest's, else an access-log line's, else None."""
     if record.http_status is not None:
         return record.http_status
+    if not may_hold_request_line(record.message):
+        return None
     match = _ACCESS_LINE.search(record.message)
     return int(match.group("status") or match.group("bare_status")) if match else None
 
@@ -63,6 +75,8 @@ def classification_text(record: LogRecord) -> str:
     if record.http_status is not None:
         for target in _targets(record):
             message = message.replace(target, TARGET_PLACEHOLDER)
+    if not may_hold_request_line(message):
+        return message
     return _ACCESS_LINE.sub(_mask_target, message)
 
 

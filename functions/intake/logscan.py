@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +42,7 @@ from functions.intake.evidence import (
 )
 from functions.intake.jsonbounds import MAX_JSON_DEPTH, JsonBoundsError, value_end
 
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 19  # 512 KiB: a read chunk, the batch cut from it and its decoded entries are the peak
 _BOM = b"\xef\xbb\xbf"
 _WS = re.compile(rb"[ \t\r\n]*")
 # Cloud Logging's own timestamp shape; anything else goes through parse_rfc3339.
@@ -61,7 +61,7 @@ class Unsuitable(Exception):
         self.done = done
 
 
-class _ResourceLabels(msgspec.Struct):
+class _ResourceLabels(msgspec.Struct, gc=False):
     service_name: str = ""
     function_name: str = ""
     job_name: str = ""
@@ -71,16 +71,16 @@ class _ResourceLabels(msgspec.Struct):
     revision_name: str = ""
 
 
-class _Resource(msgspec.Struct):
+class _Resource(msgspec.Struct, gc=False):
     type: str = ""
     labels: _ResourceLabels = msgspec.field(default_factory=_ResourceLabels)
 
 
-class _Labels(msgspec.Struct):
+class _Labels(msgspec.Struct, gc=False):
     service: str = ""
 
 
-class _Http(msgspec.Struct):
+class _Http(msgspec.Struct, gc=False):
     status: int | None = None
     requestMethod: str = ""
     requestUrl: str = ""
@@ -89,7 +89,7 @@ class _Http(msgspec.Struct):
     userAgent: str = ""
 
 
-class _Entry(msgspec.Struct):
+class _Entry(msgspec.Struct, gc=False):
     timestamp: str = ""
     receiveTimestamp: str = ""
     severity: str | int = ""
@@ -338,6 +338,7 @@ def _timestamp(value: str) -> datetime | None:
     if not value:
         return None
     if _CANONICAL_TS.fullmatch(value):
-        moment = datetime.fromisoformat(value[:26]).replace(tzinfo=UTC)
+        # Python 3.11 reads this shape whole: fraction truncated to microseconds, "Z" as UTC.
+        moment = datetime.fromisoformat(value)
         return moment if EARLIEST_MOMENT <= moment < LATEST_MOMENT else None
     return parse_rfc3339(value)
