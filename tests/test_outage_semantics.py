@@ -34,9 +34,9 @@ from functions.core.model import (
     Template,
 )
 from functions.intake.evidence import record_from_entry
-from functions.intake.metrics import job_stats_from_series, series_from_document, stats_from_series
+from functions.intake.metrics import job_stats_from_series, metric_prefix, series_from_document, stats_from_series
 from tests.builders import T0, at, failure
-from tests.fakes.cloud_monitoring import MonitoringFake, request_count_series
+from tests.fakes.cloud_monitoring import MonitoringFake, log_metric_series, request_count_series
 
 C = Category
 T = HealthThresholds()
@@ -295,6 +295,21 @@ def test_the_monitoring_adapter_keeps_when_requests_failed(monitoring_server: Mo
     stats = result.request_stats["ledger"]
     assert stats.by_minute_failed == {minute(m): 90 for m in range(20, 30)}
     assert judge_service("ledger", stats, (), T).status is Health.FAILING
+
+
+def test_a_second_instance_reads_the_counts_of_its_own_log_based_metrics(monitoring_server: MonitoringFake) -> None:
+    """Two module instances in one project: each reads `<its name_prefix>/<signature>`, never the other's."""
+    minutes = [(at(m + 1), 3) for m in range(10)]
+    monitoring_server.add_series(
+        log_metric_series("db-connection-timeout", minutes, service="ledger", prefix=metric_prefix("ops-two")),
+        log_metric_series("db-connection-timeout", [(at(1), 500)], service="ledger", prefix=metric_prefix()),
+    )
+    source = CloudMonitoringSource(endpoint=monitoring_server.address, prefix=metric_prefix("ops-two"))
+    result = source.read(monitoring_server.project, ["ledger"], T0, at(30))
+    assert not result.error, result.error
+    assert [(c.signature, c.service, c.count) for c in result.metric_counts] == [
+        ("db-connection-timeout", "ledger", 30)
+    ]
 
 
 def test_the_same_failure_naming_different_things_at_once_stays_separate_roots() -> None:

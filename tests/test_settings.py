@@ -39,6 +39,7 @@ def test_secrets_never_show_in_repr_or_str() -> None:
         ({"SITREP_RESOLVE_MODE": "delete"}, "SITREP_RESOLVE_MODE"),
         ({"SITREP_EVIDENCE_SCOPE": "world"}, "SITREP_EVIDENCE_SCOPE"),
         ({"SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
+        ({"SITREP_METRIC_PREFIX": "Sitrep/Prod"}, "SITREP_METRIC_PREFIX"),
     ],
 )
 def test_invalid_values_name_the_variable(env: dict[str, str], names: str) -> None:

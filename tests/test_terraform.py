@@ -690,6 +690,8 @@ def test_default_prefix_keeps_the_metric_names_the_function_reads() -> None:
     names = _locals()["signature_metric_names"]
     assert names == '${{for id, s in local.signatures : id => "${var.name_prefix}/${id}"}}'
     assert f"logging.googleapis.com/user/{prefix}/" == SITREP_METRIC_PREFIX, "the function reads these metrics"
+    # any other prefix reaches the function too, so a second instance reads its own metrics
+    assert "SITREP_METRIC_PREFIX = var.name_prefix" in (MODULE / "function.tf").read_text(encoding="utf-8")
     for signature in _signatures():
         assert signature["metric_name"] == f"{prefix}/{signature['id']}"
 

@@ -41,16 +41,17 @@ def request_count_filter(services: Sequence[str]) -> str:
     )
 
 
-def signature_count_filter(services: Sequence[str]) -> str:
-    return f'metric.type = starts_with("{SITREP_METRIC_PREFIX}")' + _service_clause(services)
+def signature_count_filter(services: Sequence[str], prefix: str = SITREP_METRIC_PREFIX) -> str:
+    return f'metric.type = starts_with("{prefix}")' + _service_clause(services)
 
 
 class CloudMonitoringSource:
     """Reads request_count and sitrep's log-based metrics; the client is built once, lazily."""
 
-    def __init__(self, *, endpoint: str = "", timeout_s: float = 10.0) -> None:
+    def __init__(self, *, endpoint: str = "", timeout_s: float = 10.0, prefix: str = SITREP_METRIC_PREFIX) -> None:
         self._endpoint = endpoint
         self._timeout_s = timeout_s
+        self._prefix = prefix  # the metric types of this instance's signatures (SITREP_METRIC_PREFIX)
         self._client: Any = None
 
     def _metric_client(self) -> Any:
@@ -83,12 +84,14 @@ class CloudMonitoringSource:
                                     ("resource.labels.service_name", "resource.labels.revision_name",
                                      "metric.labels.response_code_class", "metric.labels.response_code"))
             calls += 1
-            counts = self._series(project, signature_count_filter(services), start, end,
+            counts = self._series(project, signature_count_filter(services, self._prefix), start, end,
                                   ("metric.type", "resource.labels.service_name"))
         except Exception as exc:
             error = f"Cloud Monitoring unavailable ({type(exc).__name__}): health judged from logs"
             return MetricsResult(calls=calls, error=error)
-        return MetricsResult(stats_from_series(requests), metric_counts_from_series(counts), calls=calls)
+        return MetricsResult(
+            stats_from_series(requests), metric_counts_from_series(counts, prefix=self._prefix), calls=calls
+        )
 
     def _series(
         self,

@@ -54,6 +54,7 @@ DOCUMENTED: Final[dict[str, tuple[str, str]]] = {
     "SITREP_SERVICES": ("", "comma-separated services `/sitrep status` always lists, even without traffic"),
     "SITREP_STATUS_MINUTES": ("15", "minutes of request counts `/sitrep status` judges health on"),
     "SITREP_REGION": ("", "Cloud Run region, for console links and rollback commands"),
+    "SITREP_METRIC_PREFIX": ("sitrep", "the Terraform module's name_prefix, whose log-based metrics count signatures"),
     "SITREP_LOG_PAGES": ("3", "pages of error logs read per update (newest first)"),
     "SITREP_LOG_PAGE_SIZE": ("1000", "entries per Cloud Logging page (1–1000)"),
     "SITREP_EVIDENCE_SCOPE": ("project", "evidence from every Cloud Run service of the project, or only the `alert`'s"),
@@ -105,6 +106,16 @@ def _integer(env: Mapping[str, str], name: str, low: int, high: int) -> int:
     return int(value)
 
 
+_NAME_PREFIX: Final = re.compile(r"^[a-z][a-z0-9-]{2,18}[a-z0-9]$")  # the module's name_prefix validation
+
+
+def _name_prefix(env: Mapping[str, str]) -> str:
+    value = _get(env, "SITREP_METRIC_PREFIX")
+    if not _NAME_PREFIX.match(value):
+        raise ConfigError(f"SITREP_METRIC_PREFIX={value!r} must be a Terraform name_prefix (4-20 of a-z, 0-9, -)")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     slack_bot_token: Secret = field(default_factory=lambda: Secret(""))
@@ -123,6 +134,7 @@ class Settings:
     watched_services: tuple[str, ...] = ()
     status_minutes: int = 15
     region: str = ""
+    metric_prefix: str = "sitrep"
     log_pages: int = 3
     log_page_size: int = 1000
     lookback_minutes: int = 30
@@ -186,6 +198,7 @@ class Settings:
             watched_services=services,
             status_minutes=_integer(env, "SITREP_STATUS_MINUTES", 1, 24 * 60),
             region=_get(env, "SITREP_REGION"),
+            metric_prefix=_name_prefix(env),
             log_pages=_integer(env, "SITREP_LOG_PAGES", 1, 20),
             log_page_size=_integer(env, "SITREP_LOG_PAGE_SIZE", 1, 1000),
             lookback_minutes=_integer(env, "SITREP_LOOKBACK_MINUTES", 0, 24 * 60),

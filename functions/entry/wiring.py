@@ -185,6 +185,7 @@ def live_sources(settings: Settings, adapters: Services) -> Services:
     from functions.adapters.cloud_logging import CloudLoggingSource
     from functions.adapters.cloud_monitoring import CloudMonitoringSource
     from functions.adapters.cloud_run import CloudRunRevisions
+    from functions.intake.metrics import metric_prefix
 
     logs = CloudLoggingSource(
         endpoint=settings.logging_api_endpoint,
@@ -195,7 +196,11 @@ def live_sources(settings: Settings, adapters: Services) -> Services:
     return replace(
         adapters,
         logs=logs,
-        metrics=CloudMonitoringSource(endpoint=settings.monitoring_api_endpoint, timeout_s=settings.http_timeout_s),
+        metrics=CloudMonitoringSource(
+            endpoint=settings.monitoring_api_endpoint,
+            timeout_s=settings.http_timeout_s,
+            prefix=metric_prefix(settings.metric_prefix),
+        ),
         audit=logs,
         revisions=CloudRunRevisions(endpoint=settings.run_api_endpoint, timeout_s=settings.http_timeout_s),
     )

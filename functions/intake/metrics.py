@@ -27,7 +27,15 @@ REQUEST_COUNT_METRIC = "run.googleapis.com/request_count"
 JOB_EXECUTIONS_METRIC = "run.googleapis.com/job/completed_execution_count"
 JOB_ATTEMPTS_METRIC = "run.googleapis.com/job/completed_task_attempt_count"
 THROTTLED_STATUS = 429  # the service refusing work: a failed request for health, like a 5xx
-SITREP_METRIC_PREFIX = "logging.googleapis.com/user/sitrep/"
+DEFAULT_NAME_PREFIX = "sitrep"  # the Terraform module's default name_prefix
+
+
+def metric_prefix(name_prefix: str = DEFAULT_NAME_PREFIX) -> str:
+    """The type prefix of the log-based metrics a module instance with `name_prefix` creates (`<name_prefix>/<id>`)."""
+    return f"logging.googleapis.com/user/{name_prefix}/"
+
+
+SITREP_METRIC_PREFIX = metric_prefix()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ locals {
       GOOGLE_CLOUD_PROJECT = var.project_id
       SITREP_ENVIRONMENT   = var.environment
       SITREP_REGION        = var.region
+      SITREP_METRIC_PREFIX = var.name_prefix
       SITREP_TOPIC         = google_pubsub_topic.alerts.id
       SITREP_SERVICES      = join(",", keys(local.services))
       SITREP_LOG_PAGES     = tostring(var.log_sample_pages)
