@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import functools
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from functions.analysis.classify.signatures import log_severity_rank
 from functions.analysis.deploys import RevisionTraffic
@@ -26,6 +25,7 @@ from functions.core.model import (
     Severity,
     Template,
 )
+from functions.intake.evidence import url_path
 
 MAX_ENTITY_VALUES = 16  # distinct values kept per entity per signature
 MAX_EXAMPLE_CHARS = 2_000  # an excerpt, not the whole 100 KB message
@@ -39,13 +39,16 @@ _NOT_FAILURES = (Category.NOISE, Category.UNKNOWN)
 _rank = functools.lru_cache(maxsize=64)(log_severity_rank)  # a handful of severity names per export
 
 
-def urlsplit_path(url: str) -> str:
-    """The path of a request URL (no query: it holds ids and tokens), "/" when there is none."""
-    try:
-        path = urlsplit(url).path
-    except ValueError:
-        path = url.partition("?")[0]
-    return path or "/"
+def _count_values(counters: dict[str, Counter[str]], entities: Mapping[str, str], cap: int) -> None:
+    """Count each entity's value; a value not yet seen is counted only while fewer than `cap` are kept."""
+    for name, value in entities.items():
+        counter = counters.get(name)
+        if counter is None:
+            counter = counters[name] = Counter()
+        if value in counter:
+            counter[value] += 1
+        elif len(counter) < cap:
+            counter[value] = 1
 
 
 def _status_class(status: int) -> str:
@@ -166,7 +169,7 @@ class Aggregator:
             if cls == "5xx" or status == _THROTTLED:
                 req.by_minute_failed[minute] += 1
         if cls == "4xx":
-            path = urlsplit_path(record.http_url)
+            path = url_path(record.http_url)
             for client in (f"ip {record.remote_ip}" if record.remote_ip else "",
                            f"agent {record.user_agent}" if record.user_agent else ""):
                 acc = req.clients_4xx.get(client) if client else None
@@ -228,24 +231,9 @@ class Aggregator:
             own = acc.svc_entities.get(service)
             if own is None:
                 own = acc.svc_entities[service] = {}
-            for name, value in entities.items():
-                counter = own.get(name)
-                if counter is None:
-                    counter = own[name] = Counter()
-                if value in counter:
-                    counter[value] += 1
-                elif len(counter) < MAX_SERVICE_ENTITY_VALUES:
-                    counter[value] = 1
+            _count_values(own, entities, MAX_SERVICE_ENTITY_VALUES)
         if entities:
-            all_values = acc.entities
-            for name, value in entities.items():
-                values = all_values.get(name)
-                if values is None:
-                    values = all_values[name] = Counter()
-                if value in values:
-                    values[value] += 1
-                elif len(values) < MAX_ENTITY_VALUES:
-                    values[value] = 1
+            _count_values(acc.entities, entities, MAX_ENTITY_VALUES)
         if ts is not None:
             if acc.first_seen is None or ts < acc.first_seen:
                 acc.first_seen = ts

@@ -283,7 +283,7 @@ def record_from_entry(entry: object) -> LogRecord:
     message = valid_text(_entry_message(entry))
     request_line = not message and bool(http)
     if request_line:
-        message = " ".join(part for part in (method, _url_path(url), "" if status is None else str(status)) if part)
+        message = " ".join(part for part in (method, url_path(url), "" if status is None else str(status)) if part)
 
     # A Cloud Run job (resource.type cloud_run_job) is a "service" named by its job: its executions
     # and tasks are its runs, and it has no revisions (labels carry execution_name instead).
@@ -395,7 +395,8 @@ def _duration_s(value: object) -> float | None:
     return seconds if seconds is not None and math.isfinite(seconds) else None
 
 
-def _url_path(url: str) -> str:
+def url_path(url: str) -> str:
+    """The path of a request URL (no query: it holds ids and tokens), "/" when there is none."""
     try:
         path = urlsplit(url).path
     except ValueError:

@@ -33,9 +33,9 @@ from functions.intake.evidence import (
     _duration_s,
     _entry_message,
     _message_field,
-    _url_path,
     parse_rfc3339,
     short_log_name,
+    url_path,
 )
 from functions.intake.evidence import (
     _severity as _reference_severity,
@@ -320,10 +320,10 @@ def _payload_message(entry: _Entry) -> tuple[str, str] | None:
 
 
 def _path(url: str) -> str:
-    """`_url_path` of an ordinary http(s) URL without urlsplit's generality; anything else goes to it."""
+    """`url_path` of an ordinary http(s) URL without urlsplit's generality; anything else goes to it."""
     match = _PLAIN_URL.fullmatch(url)
     if match is None:
-        return _url_path(url)
+        return url_path(url)
     return match.group(1) or "/"
 
 
