@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 import re2
 
+from functions.analysis.classify.gate import Gate
 from functions.core.model import Category, Severity
 
 
@@ -100,11 +101,12 @@ def useful_lines(text: str) -> list[str]:
 
 # ------------------------------------------------------------------ exception class names
 
-_EXCEPTION_RE = re.compile(
-    r"(?<![\w$])((?:[A-Za-z_][\w$]*(?:\.|::|\\\\?))*"
+# The class name itself (every match of _EXCEPTION_RE holds one): what the cue gate looks for.
+_EXCEPTION_NAME = (
     r"[A-Z][\w$]*?(?:Error|Exception|Exceeded|Denied|Refused|Timeout|TimedOut|Failure|Fault|Forbidden|Unauthorized|"
-    r"Unauthenticated|Unavailable|Exhausted|ResourceExhausted|NotFound|Throwable)[\w$]*)(?![\w$])"
+    r"Unauthenticated|Unavailable|Exhausted|ResourceExhausted|NotFound|Throwable)"
 )
+_EXCEPTION_RE = re.compile(r"(?<![\w$])((?:[A-Za-z_][\w$]*(?:\.|::|\\\\?))*" + _EXCEPTION_NAME + r"[\w$]*)(?![\w$])")
 # Ordered: the first row whose pattern is found in the class's last component decides.
 _SUFFIX_TABLE: tuple[tuple[re.Pattern[str], Category, str], ...] = tuple(
     (re.compile(pattern), category, label)
@@ -284,29 +286,28 @@ _LEVELS = {
 }
 _LEVEL_WORDS = r"TRACE|DEBUG|INFO|NOTICE|WARN(?:ING)?|ERROR|SEVERE|CRIT(?:ICAL)?|FATAL|ALERT|EMERG"
 # The prefixes of common loggers, each with one group: the level word.
-_LEVEL_RES = tuple(
-    re.compile(p)
-    for p in (
-        r"^(trce|dbug|info|warn|fail|crit): ",  # ASP.NET Core console logger
-        r"^(Information|Warning|Error|Critical|Debug|Trace): ",  # .NET (Microsoft.Extensions.Logging) long names
-        r"^([DIWEF]), \[",  # Ruby Logger (Rails)
-        r"^([IWEF])\d{4} \d\d:\d\d:\d\d",  # glog / klog (Go)
-        r"^PHP (Notice|Warning|Deprecated|Fatal error|Parse error):",  # PHP
-        r"\b[a-z]+\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):",  # Laravel (Monolog)
-        r"\[(?:\w+:)?(debug|info|notice|warn|error|crit|alert|emerg)\]",  # nginx, Apache
-        r"(?:^|\s)(Normal|Warning)(?:\s{2,}|\t)[A-Z]\w+",  # Kubernetes event tables
-        r"^[^\n]{0,60}?\[(" + _LEVEL_WORDS + r")\s*\]",  # a bracketed level: gunicorn "[INFO]", log4j "[WARN ]"
-        r"^\s*\S{0,40}?\[?\b(" + _LEVEL_WORDS + r")\b\s*\]?(?::|\s|-)",  # gunicorn, uvicorn, JUL, logback...
-        r"^[^\n]{0,60}?(?:\]|\s|-)\s*\[?(" + _LEVEL_WORDS + r")\]?(?::|\s+-|\s{2,}|\s+\[|\s+\w[\w.]*\s+[-:])",
-    )
+_LEVEL_PATTERNS = (
+    r"^(trce|dbug|info|warn|fail|crit): ",  # ASP.NET Core console logger
+    r"^(Information|Warning|Error|Critical|Debug|Trace): ",  # .NET (Microsoft.Extensions.Logging) long names
+    r"^([DIWEF]), \[",  # Ruby Logger (Rails)
+    r"^([IWEF])\d{4} \d\d:\d\d:\d\d",  # glog / klog (Go)
+    r"^PHP (Notice|Warning|Deprecated|Fatal error|Parse error):",  # PHP
+    r"\b[a-z]+\.(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY):",  # Laravel (Monolog)
+    r"\[(?:\w+:)?(debug|info|notice|warn|error|crit|alert|emerg)\]",  # nginx, Apache
+    r"(?:^|\s)(Normal|Warning)(?:\s{2,}|\t)[A-Z]\w+",  # Kubernetes event tables
+    r"^[^\n]{0,60}?\[(" + _LEVEL_WORDS + r")\s*\]",  # a bracketed level: gunicorn "[INFO]", log4j "[WARN ]"
+    r"^\s*\S{0,40}?\[?\b(" + _LEVEL_WORDS + r")\b\s*\]?(?::|\s|-)",  # gunicorn, uvicorn, JUL, logback...
+    r"^[^\n]{0,60}?(?:\]|\s|-)\s*\[?(" + _LEVEL_WORDS + r")\]?(?::|\s+-|\s{2,}|\s+\[|\s+\w[\w.]*\s+[-:])",
 )
+_LEVEL_RES = tuple(re.compile(p) for p in _LEVEL_PATTERNS)
+_LEVEL_GATE = Gate(_LEVEL_PATTERNS)  # one RE2 scan finds the prefixes a first line may hold
 
 
 def text_level(text: str) -> str | None:
     """The level a logger wrote into the first line (INFO, WARNING, ...), or None."""
     first = text.lstrip("\n")[:200].split("\n", 1)[0]
-    for regex in _LEVEL_RES:
-        match = regex.search(first)
+    for index in _LEVEL_GATE.possible(first):
+        match = _LEVEL_RES[index].search(first)
         if match:
             word = match.group(1).upper()
             return _LEVELS.get(word, _LEVELS.get(word.split()[0]))
@@ -341,6 +342,8 @@ _AUTH_PHRASE_RE = re.compile(
 
 
 def _phrase_cue(text: str) -> Cue | None:
+    if _PHRASE not in _TEXT_GATE.possible(text):
+        return None
     match = _AUTH_PHRASE_RE.search(text)
     if match:
         return Cue(Category.AUTH, "cue:phrase:auth", True, match.group(0))
@@ -360,8 +363,13 @@ def _deploy_cue(text: str) -> Cue | None:
 
 def category_cue(text: str) -> Cue | None:
     """The category a non-request line's cues name (before the catch-all signatures), or None."""
-    lines = useful_lines(text)
-    cue = _exception_cue(lines) or _code_cue(text) or _phrase_cue(text) or _deploy_cue(text)
+    possible = _TEXT_GATE.possible(text)
+    cue = (
+        (_exception_cue(useful_lines(text)) if _EXCEPTION in possible else None)
+        or (_code_cue(text) if _CODE in possible else None)
+        or _phrase_cue(text)
+        or _deploy_cue(text)
+    )
     if cue is None:
         return None
     if cue.category in (Category.NETWORK, Category.TIMEOUT) and _DB_CONTEXT_RE.search(text):
@@ -432,12 +440,13 @@ def last_resort_cue(text: str, band: Severity, *, declared_quiet: bool = False) 
     ``unknown``: DEFAULT says nothing (plain stdout), and a WARNING field alone may be a
     degraded-state signal the text does not spell out.
     """
-    bug = _APP_BUG_RE.search(text)
+    possible = _TEXT_GATE.possible(text)
+    bug = _APP_BUG_RE.search(text) if _APP_BUG in possible else None
     if bug is not None:
         return Cue(Category.APPLICATION, "cue:app-bug", False, "application bug: " + bug.group(0).strip())
     level = text_level(text)
     exception = None
-    for line in useful_lines(text):
+    for line in useful_lines(text) if _EXCEPTION in possible else ():
         exception = _EXCEPTION_RE.search(line)
         if exception is not None:
             break
@@ -448,8 +457,23 @@ def last_resort_cue(text: str, band: Severity, *, declared_quiet: bool = False) 
         return None
     if level in ("DEBUG", "INFO"):
         return Cue(Category.NOISE, f"cue:level:{level}", True, "informational line: harmless")
-    if level == "WARNING" and not has_failure_word(text):
+    if level == "WARNING" and not (_FAILURE_WORD in possible and has_failure_word(text)):
         return Cue(Category.NOISE, "cue:level:WARNING", True, "advisory warning naming no failure: harmless")
-    if level is None and declared_quiet and not has_failure_word(text):
+    if level is None and declared_quiet and not (_FAILURE_WORD in possible and has_failure_word(text)):
         return Cue(Category.NOISE, "cue:severity:INFO", True, "informational line: harmless")
     return None
+
+
+# The whole-text regexes of the stages above, in one RE2 scan (functions/analysis/classify/gate.py); a
+# line that can hold none of them skips their Python searches. The exception gate looks for the class
+# name alone (_EXCEPTION_RE adds lookarounds RE2 cannot read), the failure words' gate is the same RE2.
+_EXCEPTION, _CODE, _PHRASE, _APP_BUG, _FAILURE_WORD = range(5)
+_TEXT_GATE = Gate(
+    (
+        _EXCEPTION_NAME,
+        _ANY_CODE_RE.pattern,
+        _AUTH_PHRASE_RE.pattern,
+        "(?m)" + _APP_BUG_RE.pattern,
+        _FAILURE_WORD_RE.pattern,
+    )
+)
