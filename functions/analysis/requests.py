@@ -11,7 +11,6 @@ request target replaced by a placeholder, while templates and excerpts keep the 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from urllib.parse import unquote, urlsplit
 
 from functions.core.model import LogRecord
@@ -94,6 +93,6 @@ def for_classification(record: LogRecord) -> LogRecord:
     judged by its status alone: nothing in it is the service's own words.
     """
     if record.request_line:
-        return replace(record, message="")
+        return record._replace(message="")
     text = classification_text(record)
-    return record if text == record.message else replace(record, message=text)
+    return record if text == record.message else record._replace(message=text)
