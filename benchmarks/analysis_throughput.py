@@ -59,6 +59,9 @@ class NaiveClassifier:
         self._text = [s for s in signatures if s.regex is not None]
         self._status_only = [s for s in signatures if s.regex is None]
 
+    def classify_many(self, records: Sequence[LogRecord]) -> list[Finding]:
+        return [self.classify(r) for r in records]
+
     def classify(self, record: LogRecord) -> Finding:
         rank = log_severity_rank(record.severity)
         band, band_rank = (

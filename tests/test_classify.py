@@ -774,6 +774,23 @@ def test_without_the_re2_set_results_are_identical() -> None:
         assert got == want
 
 
+def test_a_batch_is_classified_as_each_record_would_be() -> None:
+    """classify_many scans the batch's texts first; the findings are classify's, record by record."""
+    at = datetime(2025, 9, 16, 2, 0, tzinfo=UTC)
+    records = [
+        LogRecord(at, case.severity, case.message, service="api", http_status=case.status)
+        for case in POSITIVES[::3]
+    ]
+    long_text = "Traceback (most recent call last):\n" + "  frame\n" * 2_000 + "MemoryError"
+    records += [
+        LogRecord(at, "ERROR", long_text, service="api"),  # longer than a remembered scan
+        LogRecord(at, "INFO", "", service="api", http_status=200),
+        records[0],
+    ]
+    for classifier in (Classifier(SIGNATURES), Classifier(SIGNATURES, set_max_mem_bytes=1024)):
+        assert classifier.classify_many(records) == [CLASSIFIER.classify(r) for r in records]
+
+
 def test_huge_messages_are_classified_on_head_and_tail() -> None:
     frames = '  File "/app/x.py", line 1, in f\n    g()\n' * 20_000
     message = "Traceback (most recent call last):\n" + frames + "ModuleNotFoundError: No module named 'late_module'"

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from functions.analysis.findings import MAX_MESSAGE_CHARS, FindingMemo
+from functions.analysis.findings import MAX_ENTRIES, MAX_MESSAGE_CHARS, FindingMemo
 from functions.analysis.requests import for_classification
 from functions.core.model import Finding, LogRecord
 from functions.entry.wiring import core
@@ -22,6 +23,10 @@ class CountingClassifier:
     def classify(self, record: LogRecord) -> Finding:
         self.calls += 1
         return CLASSIFIER.classify(record)
+
+    def classify_many(self, records: Sequence[LogRecord]) -> list[Finding]:
+        self.calls += len(records)
+        return CLASSIFIER.classify_many(records)
 
 
 def request(
@@ -98,3 +103,26 @@ def test_the_same_text_under_another_url_is_its_own_input() -> None:
     own_path = memo.classify(request(404, QUOTED_PATH, message=QUOTING_TEXT))
     assert elsewhere.signature == "python-module-not-found"  # the service's own words
     assert own_path.signature != elsewhere.signature  # the caller's path, masked: judged by its status
+
+
+def test_a_batch_gets_what_each_record_would_and_asks_once_per_new_input() -> None:
+    counting = CountingClassifier()
+    memo = FindingMemo(counting)
+    expected = [CLASSIFIER.classify(for_classification(r)) for r in RECORDS * 2]
+    assert memo.classify_batch(RECORDS * 2) == expected
+    distinct_short = len({memo._key(r) for r in RECORDS} - {None})
+    long_lines = sum(memo._key(r) is None for r in RECORDS)
+    assert counting.calls == distinct_short + 2 * long_lines
+    assert memo.classify_batch(RECORDS) == expected[: len(RECORDS)]
+    assert counting.calls == distinct_short + 3 * long_lines  # known inputs come from the memo
+
+
+def test_a_batch_that_fills_the_memo_still_answers_its_known_inputs() -> None:
+    memo = FindingMemo(CLASSIFIER)
+    known = line("ModuleNotFoundError: No module named 'auth_service'")
+    memo.classify(known)
+    fillers = [line(f"job {n} finished", severity="INFO") for n in range(MAX_ENTRIES)]
+    batch = [known, *fillers, known]  # the memo is cleared while this batch's new inputs are remembered
+    findings = memo.classify_batch(batch)
+    assert findings[0] == findings[-1] == CLASSIFIER.classify(known)
+    assert findings[1:-1] == [CLASSIFIER.classify(f) for f in fillers]

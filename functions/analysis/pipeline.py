@@ -43,6 +43,8 @@ _QUIET_SEVERITIES = frozenset({"DEFAULT", "DEBUG", "INFO", "NOTICE", ""})
 class ClassifierPort(Protocol):
     def classify(self, record: LogRecord) -> Finding: ...
 
+    def classify_many(self, records: Sequence[LogRecord]) -> list[Finding]: ...
+
 
 class MinerPort(Protocol):
     def add(self, message: str) -> str: ...
@@ -230,7 +232,7 @@ def aggregate_records(
                 changes.append(item)
             else:
                 logs.append(item)
-        findings = [memo.classify(record) for record in logs]
+        findings = memo.classify_batch(logs)
         tids: list[str | None] = []
         for record, finding in zip(logs, findings, strict=True):
             tid = None

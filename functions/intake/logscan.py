@@ -262,7 +262,11 @@ def _record(entry: _Entry) -> LogRecord | None:
             latency = _duration_s(http.latency)
         if not message:
             request_line = True
-            message = " ".join(part for part in (method, _path(url), "" if status is None else str(status)) if part)
+            path = _path(url)
+            if method and path and status is not None:
+                message = f"{method} {path} {status}"  # the common case of the line below, without its joins
+            else:
+                message = " ".join([part for part in (method, path, "" if status is None else str(status)) if part])
     resource = entry.resource
     resource_type = ""
     service = revision = ""

@@ -52,6 +52,7 @@ DEFAULT_CACHE_SIZE = 16_384
 # Longer messages are classified every time rather than memoised: the cache lives as long as the
 # instance, and 16,384 distinct 100 KB messages would hold 1.6 GB. Bounded this way it holds <= 32 MB.
 CACHED_MAX_CHARS = 2_048
+SCANS_REMEMBERED = 2_048  # more than one batch of the pipeline holds distinct texts (functions/analysis/pipeline.py)
 SET_MAX_MEM_BYTES = 64 << 20  # RE2 set memory budget; on failure we fall back, not fail
 _HEAD_TAIL_CHARS = MAX_MESSAGE_CHARS // 2
 _ERROR_RANK = log_severity_rank("ERROR")
@@ -154,6 +155,8 @@ class Classifier:
         self._all_text = tuple(range(len(self._text)))
         self._set, self._sentinel = self._build_set(set_max_mem_bytes)
         self._cached = functools.lru_cache(maxsize=cache_size)(self._verdict)
+        # RE2 scans by text, for `classify_many`: it scans a batch's texts first, back to back.
+        self._scanned = functools.lru_cache(maxsize=SCANS_REMEMBERED)(self._scan)
 
     def _build_set(self, max_mem: int) -> tuple[re2.Set | None, int]:
         options = re2.Options()
@@ -223,13 +226,25 @@ class Classifier:
             weak=verdict.weak,
         )
 
+    def classify_many(self, records: Sequence[LogRecord]) -> list[Finding]:
+        """`classify` of each record. Their texts' RE2 scans run first, back to back: run between
+        the other stages of the verdicts, the set's automaton falls out of the processor's cache
+        (the scans of the 200k benchmark export took ~1.8x as long)."""
+        for text in {_clip(r.message) for r in records if r.message}:
+            if len(text) <= CACHED_MAX_CHARS:
+                self._scanned(text)
+        return [self.classify(r) for r in records]
+
     def _candidates(self, text: str) -> Sequence[int]:
+        return self._scanned(text) if len(text) <= CACHED_MAX_CHARS else self._scan(text)
+
+    def _scan(self, text: str) -> tuple[int, ...]:
         if self._set is None:
             return self._all_text
         hits = self._set.Match(text)
         if not hits or self._sentinel not in hits:
             return self._all_text  # RE2 gave up (DFA out of memory): be exact instead
-        return sorted(h for h in hits if h != self._sentinel)
+        return tuple(sorted(h for h in hits if h != self._sentinel))
 
     def _verdict(self, message: str, http_status: int | None, band: Severity, quiet: bool = False) -> _Verdict:
         log_rank = _BAND_RANK[band]
