@@ -6,9 +6,10 @@ multi-line tracebacks, with varying ids, IPs and durations) in the same run:
 
 * ours:  `functions.analysis.pipeline.analyse` with the classifier and knowledge of `functions.entry.wiring.core()`
          (RE2 set pre-filter + verdict cache) and our `TemplateMiner`;
-* naive: the same `analyse` (same aggregation, health and root cause), but each record tries
-         every signature's Python regex in file order (no set, no cache) and every message
-         worth a template goes through drain3's `TemplateMiner` (default config).
+* naive: the same `analyse` (same aggregation, health and root cause), but the classifier tries
+         every signature's Python regex in merged order (its exact fallback: no RE2 set, no
+         verdict cache; the same verdicts) and every message worth a template goes through
+         drain3's `TemplateMiner` (default config).
 
 Entries are converted to LogRecords before timing (both get the same records). Timing is the
 median of `--runs` runs, alternating ours and naive so machine noise hits both; a separate
@@ -38,61 +39,28 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._workload import alert_notification, entries
-from functions.analysis.classify.classifier import Classifier, FrozenEntities
-from functions.analysis.classify.signatures import Signature, log_severity_rank
+from functions.analysis.classify.classifier import Classifier
+from functions.analysis.classify.signatures import Signature
 from functions.analysis.pipeline import ClassifierPort, MinerPort, analyse
 from functions.analysis.templates.miner import TemplateMiner
-from functions.core.model import Alert, Category, Finding, Incident, LogRecord, Severity
+from functions.core.model import Alert, Incident, LogRecord
 from functions.entry.wiring import core
 from functions.intake.alert import parse_alert
 from functions.intake.evidence import record_from_entry
 
 TARGET_RATIO = 5.0
-_ERROR_RANK = log_severity_rank("ERROR")
-_WARNING_RANK = log_severity_rank("WARNING")
 
 
-class NaiveClassifier:
-    """The baseline classifier: the same verdicts as `Classifier`, by trying every regex in turn."""
+NO_SET_BYTES = 1_024  # too small for RE2 to build the set: the classifier tries every pattern in turn
 
-    def __init__(self, signatures: Sequence[Signature]) -> None:
-        self._text = [s for s in signatures if s.regex is not None]
-        self._status_only = [s for s in signatures if s.regex is None]
 
-    def classify_many(self, records: Sequence[LogRecord]) -> list[Finding]:
-        return [self.classify(r) for r in records]
-
-    def classify(self, record: LogRecord) -> Finding:
-        rank = log_severity_rank(record.severity)
-        band, band_rank = (
-            (Severity.ERROR, _ERROR_RANK) if rank >= _ERROR_RANK
-            else (Severity.WARNING, _WARNING_RANK) if rank >= _WARNING_RANK
-            else (Severity.INFO, 0)
-        )  # fmt: skip
-        status = record.http_status
-        for sig in self._text:
-            if not sig.accepts(status, band_rank):
-                continue
-            entities = sig.search(record.message) if record.message else None
-            if entities is not None:
-                return self._finding(record, sig, entities)
-        if status is not None:
-            for sig in self._status_only:
-                if sig.accepts(status, band_rank):
-                    return self._finding(record, sig, {})
-            if 100 <= status < 400:
-                return Finding(Category.UNKNOWN, "http-ok", Severity.INFO, "successful request",
-                               FrozenEntities(status=str(status)), record.service, record.revision)
-        entities = FrozenEntities(status=str(status)) if status else FrozenEntities()
-        return Finding(Category.UNKNOWN, "unknown", band, "unrecognised log message", entities,
-                       record.service, record.revision)
-
-    @staticmethod
-    def _finding(record: LogRecord, sig: Signature, entities: dict[str, str]) -> Finding:
-        if record.http_status is not None:
-            entities.setdefault("status", str(record.http_status))
-        return Finding(sig.category, sig.id, sig.severity, sig.render_summary(entities), FrozenEntities(entities),
-                       record.service, record.revision)
+def naive_classifier(signatures: Sequence[Signature]) -> Classifier:
+    """The baseline classifier: the same verdicts as ours, the straightforward way: every
+    signature's Python regex in merged order (the classifier's exact fallback), no verdict cache."""
+    classifier = Classifier(signatures, cache_size=0, set_max_mem_bytes=NO_SET_BYTES)
+    if classifier.uses_set:
+        raise SystemExit("the baseline must run without the RE2 set")
+    return classifier
 
 
 class Drain3Miner:
@@ -124,7 +92,7 @@ def _ours() -> tuple[ClassifierPort, MinerPort]:
 
 
 def _naive() -> tuple[ClassifierPort, MinerPort]:
-    return NaiveClassifier(core().classifier.signatures), Drain3Miner()
+    return naive_classifier(core().classifier.signatures), Drain3Miner()
 
 
 def _run(setup: Setup, alert: Alert, records: Sequence[LogRecord]) -> tuple[float, Incident]:
