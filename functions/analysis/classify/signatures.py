@@ -147,6 +147,7 @@ class Signature:
     regex: re.Pattern[str] | None = field(default=None, init=False, compare=False, repr=False)
     group_entities: Mapping[str, str] = field(default_factory=dict, init=False, compare=False, repr=False)
     min_log_rank: int = field(default=0, init=False, compare=False, repr=False)
+    wanted: int = field(default=0, init=False, compare=False, repr=False)  # distinct entities the pattern's groups name
     entity_regexes: tuple[tuple[re.Pattern[str], Mapping[str, str]], ...] = field(
         default=(), init=False, compare=False, repr=False
     )
@@ -164,6 +165,7 @@ class Signature:
             object.__setattr__(self, "regex", _compile_both(self.pattern, fail))
             groups = _group_entities(self.regex, fail)  # type: ignore[arg-type]
         object.__setattr__(self, "group_entities", groups)
+        object.__setattr__(self, "wanted", len(set(groups.values())))
         extra = []
         for entity_pattern in self.entity_patterns:
             compiled = _compile_both(entity_pattern, fail)
@@ -231,12 +233,14 @@ class Signature:
         if first is None:
             return None
         entities = self.extract(first)
-        wanted = len(set(self.group_entities.values()))
-        for extra, match in enumerate(matches):
-            if len(entities) >= wanted or extra >= MAX_EXTRA_MATCHES:
-                break
-            for name, value in self.extract(match).items():
-                entities.setdefault(name, value)
+        if len(entities) < self.wanted:  # asked only then: each further match is another scan of the text
+            for extra, match in enumerate(matches):
+                if extra >= MAX_EXTRA_MATCHES:
+                    break
+                for name, value in self.extract(match).items():
+                    entities.setdefault(name, value)
+                if len(entities) >= self.wanted:
+                    break
         for regex, groups in self.entity_regexes:
             if all(name in entities for name in groups.values()):
                 continue
