@@ -127,3 +127,42 @@ def test_classify_reads_a_gcloud_export(tmp_path: Path) -> None:
 def test_classify_missing_file_is_a_user_error() -> None:
     done = run("classify", "/nonexistent/file.json")
     assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_the_command_line_does_not_load_functions_framework() -> None:
+    probe = (
+        "import runpy, sys\n"
+        "sys.argv = ['main.py', 'classify', '-']\n"
+        "try:\n"
+        "    runpy.run_path('main.py', run_name='__main__')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('functions_framework' in sys.modules, 'flask' in sys.modules, file=sys.stderr)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, input='{"textPayload": "x"}\n',
+        cwd=ROOT, env=NO_DELIVERY, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "False False"
+
+
+def test_served_by_functions_framework_the_entry_points_declare_their_signature_types(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without --signature-type the framework serves each entry point as its decorator registered it."""
+    from functions_framework import create_app
+
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "test-signing-secret")
+
+    events = create_app(target="handle_alert", source=str(ROOT / "main.py")).test_client()  # type: ignore[no-untyped-call]
+    malformed_alert = events.post(
+        "/",
+        json={"message": {"data": "bm90IGFuIGFsZXJ0", "messageId": "1"}},  # base64 of "not an alert"
+        headers={"ce-specversion": "1.0", "ce-id": "1", "ce-source": "//pubsub.googleapis.com/x",
+                 "ce-type": "google.cloud.pubsub.topic.v1.messagePublished"},
+    )  # fmt: skip
+    assert malformed_alert.status_code == 200  # read as a CloudEvent: logged and acknowledged
+    slack = create_app(target="slack_actions", source=str(ROOT / "main.py")).test_client()  # type: ignore[no-untyped-call]
+    unsigned = slack.post("/", data="payload=%7B%7D", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert unsigned.status_code == 401  # served as http: our handler refused the unsigned request
