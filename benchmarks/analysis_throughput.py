@@ -38,9 +38,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._baselines import straightforward_classifier
 from benchmarks._workload import alert_notification, entries
 from functions.analysis.classify.classifier import Classifier
-from functions.analysis.classify.signatures import Signature
 from functions.analysis.pipeline import ClassifierPort, MinerPort, analyse
 from functions.analysis.templates.miner import TemplateMiner
 from functions.core.model import Alert, Incident, LogRecord
@@ -49,18 +49,6 @@ from functions.intake.alert import parse_alert
 from functions.intake.evidence import record_from_entry
 
 TARGET_RATIO = 5.0
-
-
-NO_SET_BYTES = 1_024  # too small for RE2 to build the set: the classifier tries every pattern in turn
-
-
-def naive_classifier(signatures: Sequence[Signature]) -> Classifier:
-    """The baseline classifier: the same verdicts as ours, the straightforward way: every
-    signature's Python regex in merged order (the classifier's exact fallback), no verdict cache."""
-    classifier = Classifier(signatures, cache_size=0, set_max_mem_bytes=NO_SET_BYTES)
-    if classifier.uses_set:
-        raise SystemExit("the baseline must run without the RE2 set")
-    return classifier
 
 
 class Drain3Miner:
@@ -92,7 +80,7 @@ def _ours() -> tuple[ClassifierPort, MinerPort]:
 
 
 def _naive() -> tuple[ClassifierPort, MinerPort]:
-    return naive_classifier(core().classifier.signatures), Drain3Miner()
+    return straightforward_classifier(core().classifier.signatures), Drain3Miner()
 
 
 def _run(setup: Setup, alert: Alert, records: Sequence[LogRecord]) -> tuple[float, Incident]:

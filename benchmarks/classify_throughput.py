@@ -30,12 +30,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks._baselines import straightforward_classifier
 from functions.analysis.classify.classifier import Classifier
 from functions.analysis.classify.signature_files import load_signatures
 from functions.analysis.classify.signatures import Signature
 
 SEED = 20250916
-NO_SET_BYTES = 1_024  # too small for RE2 to build the set: the classifier tries every pattern in turn
 
 # Failure lines as Cloud Run / Python / Node / Go services print them; {n}, {ip}, {id} vary.
 FAILURES = [
@@ -99,11 +99,8 @@ def spike(n: int, distinct: int = 200, seed: int = SEED) -> list[str]:
 
 
 def naive_classifier(signatures: Sequence[Signature]) -> Callable[[str], str]:
-    """The baseline: the same verdicts the straightforward way: every signature's Python regex in
-    merged order (the classifier's exact fallback, no RE2 set) and no cache."""
-    classifier = Classifier(signatures, cache_size=0, set_max_mem_bytes=NO_SET_BYTES)
-    if classifier.uses_set:
-        raise SystemExit("the baseline must run without the RE2 set")
+    """The baseline: our verdicts the straightforward way (benchmarks/_baselines.py)."""
+    classifier = straightforward_classifier(signatures)
 
     def classify(message: str) -> str:
         return classifier.classify_message(message, severity="INFO").signature

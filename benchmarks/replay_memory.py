@@ -20,14 +20,9 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,9 +30,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks._workload import alert_notification, write_gcloud_export
+from benchmarks._replay import measure, run_from_command_line, write_replay_dir
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_PEAK_RSS_MB = 150.0
 
 # The naive way: the whole export parsed, then every record built, before analysis could start.
@@ -49,31 +43,6 @@ with open(sys.argv[1], encoding="utf-8") as handle:
 records = [record_from_entry(e) for e in entries]
 print(len(records))
 """
-
-
-def write_replay_dir(directory: Path, n: int) -> int:
-    """alert.json and an `n`-entry logs.json in `directory`; returns the export's size in bytes."""
-    (directory / "alert.json").write_text(json.dumps(alert_notification(), indent=2), encoding="utf-8")
-    with open(directory / "logs.json", "w", encoding="utf-8") as stream:
-        write_gcloud_export(stream, n)
-    return (directory / "logs.json").stat().st_size
-
-
-def measure(argv: Sequence[str], out_path: Path) -> tuple[float, float, int]:
-    """(peak RSS MB, wall seconds, exit code) of one child process; stdout and stderr go to files."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for name in ("SLACK_BOT_TOKEN", "GITHUB_TOKEN", "SLACK_CHANNEL", "GITHUB_REPOSITORY"):
-        env.pop(name, None)  # a replay with delivery settings would post; this one only prints
-    err_path = out_path.with_suffix(".err")
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(list(argv), cwd=ROOT, env=env, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)  # this child's own rusage, not all children's
-        seconds = time.perf_counter() - start
-    proc.returncode = code = os.waitstatus_to_exitcode(status)
-    if code != 0:
-        sys.stderr.write(err_path.read_text(encoding="utf-8", errors="replace")[-2000:])
-    return usage.ru_maxrss / 1024, seconds, code  # Linux reports ru_maxrss in KiB
 
 
 def run(n: int, runs: int, workdir: Path) -> dict[str, Any]:
@@ -113,20 +82,10 @@ def run(n: int, runs: int, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--entries", type=int, default=1_000_000, help="entries in the generated export")
-    parser.add_argument("--runs", type=int, default=1, help="runs of each process (medians reported)")
-    parser.add_argument("--tmp", type=Path, default=None, help="directory for the export (default: system temp)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--quick", action="store_true", help="a small run that only checks the benchmark works (CI)")
-    args = parser.parse_args(argv)
-    n, runs = (20_000, 1) if args.quick else (args.entries, args.runs)
-    workdir = Path(tempfile.mkdtemp(prefix="sitrep-replay-bench-", dir=args.tmp))
-    try:
-        result = run(n, runs, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
+    result, as_json = run_from_command_line(
+        argv, doc=__doc__, entries=1_000_000, runs=1, quick_entries=20_000, prefix="sitrep-replay-bench-", run=run
+    )
+    if as_json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
     print(f"replay of a {result['entries']:,}-entry export ({result['export_mb']:,} MB, written in "

@@ -24,24 +24,17 @@ Usage (from the repository root):
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import shutil
 import statistics
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.replay_memory import write_replay_dir
+from benchmarks._replay import measure, run_from_command_line, write_replay_dir
 
-ROOT = Path(__file__).resolve().parent.parent
 TARGET_NAIVE_RATIO = 5.0
 TARGET_FLOOR_RATIO = 1.5
 NAIVE_REGEXES = 50
@@ -82,16 +75,9 @@ with open(sys.argv[1], "rb") as handle:
 
 def timed(argv: Sequence[str], out_path: Path) -> float:
     """Wall seconds of one child process; stdout to `out_path`; exits on failure."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    for name in ("SLACK_BOT_TOKEN", "GITHUB_TOKEN", "SLACK_CHANNEL", "GITHUB_REPOSITORY"):
-        env.pop(name, None)  # a replay with delivery settings would post; this one only prints
-    with open(out_path, "wb") as out:
-        start = time.perf_counter()
-        proc = subprocess.run(list(argv), cwd=ROOT, env=env, stdout=out, stderr=subprocess.PIPE, check=False)
-        seconds = time.perf_counter() - start
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr.decode("utf-8", "replace")[-2000:])
-        raise SystemExit(f"{argv[1:3]} exited with {proc.returncode}")
+    _, seconds, code = measure(argv, out_path)
+    if code != 0:
+        raise SystemExit(f"{argv[1:3]} exited with {code}")
     return seconds
 
 
@@ -129,20 +115,10 @@ def run(n: int, runs: int, workdir: Path) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--entries", type=int, default=200_000, help="entries in the generated export")
-    parser.add_argument("--runs", type=int, default=3, help="runs of each process (medians reported)")
-    parser.add_argument("--tmp", type=Path, default=None, help="directory for the export (default: system temp)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    parser.add_argument("--quick", action="store_true", help="a small run that only checks the benchmark works (CI)")
-    args = parser.parse_args(argv)
-    n, runs = (10_000, 1) if args.quick else (args.entries, args.runs)
-    workdir = Path(tempfile.mkdtemp(prefix="sitrep-throughput-bench-", dir=args.tmp))
-    try:
-        result = run(n, runs, workdir)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
+    result, as_json = run_from_command_line(
+        argv, doc=__doc__, entries=200_000, runs=3, quick_entries=10_000, prefix="sitrep-throughput-bench-", run=run
+    )
+    if as_json:
         print(json.dumps(result, indent=2, sort_keys=True))
         return 0
     print(

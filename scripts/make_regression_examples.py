@@ -26,9 +26,7 @@ imports nothing from sitrep.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import random
 import sys
 from collections import Counter, defaultdict
@@ -38,7 +36,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-NS_PER_S = 1_000_000_000
+from _exports import NS_PER_S, dump, ns_of, parse_ns, rfc3339, write_examples
+
 REQUEST_LOG_SHARE = 0.07  # share of counted requests that appear as request log entries
 
 BROWSER_UA = (
@@ -48,24 +47,6 @@ BROWSER_UA = (
 MOBILE_UA = "ShopfrontApp/5.12.1 (iPhone; iOS 18.1; Scale/3.00)"
 GO_UA = "Go-http-client/2.0"
 JAVA_UA = "ReactorNetty/1.1.22"
-
-
-def rfc3339(ns: int, digits: int = 9) -> str:
-    """RFC 3339 UTC timestamp with `digits` fractional digits, as Cloud Logging prints it."""
-    seconds, frac = divmod(ns, NS_PER_S)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{stamp}.{frac:09d}"[: len(stamp) + 1 + digits] + "Z" if digits else stamp + "Z"
-
-
-def parse_ns(stamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp with 0-9 fractional digits."""
-    whole, _, frac = stamp.rstrip("Z").partition(".")
-    seconds = int(datetime.fromisoformat(whole).replace(tzinfo=UTC).timestamp())
-    return seconds * NS_PER_S + int((frac or "0").ljust(9, "0"))
-
-
-def ns_of(dt: datetime) -> int:
-    return int(dt.timestamp()) * NS_PER_S
 
 
 @dataclass
@@ -968,11 +949,6 @@ def check(logs: list[dict[str, Any]], metrics: dict[str, Any]) -> None:
         assert n <= counted[key], f"more request logs than counted requests for {key}"
 
 
-def dump(obj: Any) -> str:
-    """JSON as gcloud prints it: 2-space indent, sorted keys."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def write(name: str, out: Path) -> str:
     rec, alert_doc, readme = EXAMPLES[name]()
     logs, metrics = rec.logs(), rec.metrics()
@@ -1001,17 +977,7 @@ def write(name: str, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "examples")
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"examples to write (default: all of {', '.join(EXAMPLES)})")
-    args = parser.parse_args(argv)
-    unknown = set(args.names) - set(EXAMPLES)
-    if unknown:
-        parser.error(f"unknown example(s): {', '.join(sorted(unknown))}")
-    for name in args.names or EXAMPLES:
-        print(write(name, args.out))
-    return 0
+    return write_examples(__doc__, EXAMPLES, write, argv)
 
 
 if __name__ == "__main__":

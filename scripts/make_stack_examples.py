@@ -34,9 +34,7 @@ Deterministic (fixed seeds and clock), stdlib only, imports nothing from sitrep.
 
 from __future__ import annotations
 
-import argparse
 import itertools
-import json
 import random
 import sys
 from collections import Counter, defaultdict
@@ -46,7 +44,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-NS_PER_S = 1_000_000_000
+from _exports import NS_PER_S, dump, ns_of, parse_ns, rfc3339, write_examples
+
 NS_PER_MIN = 60 * NS_PER_S
 BROWSER_UA = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -60,27 +59,9 @@ PROXY_IP = "169.254.1.1"  # the address Cloud Run's front end presents to the co
 Json = dict[str, Any]
 
 
-def rfc3339(ns: int, digits: int = 9) -> str:
-    """RFC 3339 UTC with `digits` fractional digits, as Cloud Logging prints timestamps."""
-    seconds, frac = divmod(ns, NS_PER_S)
-    stamp = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return (f"{stamp}.{frac:09d}"[: len(stamp) + 1 + digits] if digits else stamp) + "Z"
-
-
 def clock(ns: int, fmt: str) -> str:
     """Wall-clock text of `ns` in a runtime's own format; `%f` gives microseconds."""
     return datetime.fromtimestamp(ns / NS_PER_S, UTC).strftime(fmt)
-
-
-def parse_ns(stamp: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 UTC timestamp with 0-9 fractional digits."""
-    whole, _, frac = stamp.rstrip("Z").partition(".")
-    seconds = int(datetime.fromisoformat(whole).replace(tzinfo=UTC).timestamp())
-    return seconds * NS_PER_S + int((frac or "0").ljust(9, "0"))
-
-
-def ns_of(moment: datetime) -> int:
-    return int(moment.timestamp()) * NS_PER_S
 
 
 @dataclass(frozen=True)
@@ -1439,11 +1420,6 @@ def check(name: str, ex: Export, logs: list[Json]) -> None:
         assert n <= ex.requests.get(key, 0), f"{name}: more request logs than counted requests for {key}"
 
 
-def dump(obj: Any) -> str:
-    """JSON as gcloud prints it: 2-space indent, sorted keys."""
-    return json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-
-
 def files_section(ex: Export, logs: list[Json], metrics: Json | list[Json]) -> str:
     responses = metrics if isinstance(metrics, list) else [metrics]
     series = sum(len(doc["timeSeries"]) for doc in responses)
@@ -1481,17 +1457,7 @@ def write(name: str, out: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "examples")
-    parser.add_argument("names", nargs="*", metavar="NAME",
-                        help=f"examples to write (default: all of {', '.join(EXAMPLES)})")
-    args = parser.parse_args(argv)
-    unknown = set(args.names) - set(EXAMPLES)
-    if unknown:
-        parser.error(f"unknown example(s): {', '.join(sorted(unknown))}")
-    for name in args.names or EXAMPLES:
-        print(write(name, args.out))
-    return 0
+    return write_examples(__doc__, EXAMPLES, write, argv)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from _exports import NS_PER_S, rfc3339
+
 SEED = 20250916
 PROJECT_ID = "netra-staging"
 PROJECT_NUMBER = 701982941522
@@ -42,7 +44,6 @@ POLICY_ID = "14302765510935246813"
 CONDITION_ID = "14302765510935248091"
 DB_HOST, DB_PORT = "10.12.0.3", 5432
 
-NS_PER_S = 1_000_000_000
 WINDOW_START_NS = int(WINDOW_START.timestamp()) * NS_PER_S
 WINDOW_END_NS = WINDOW_START_NS + WINDOW_MINUTES * 60 * NS_PER_S
 
@@ -84,13 +85,6 @@ class Generated:
     service: str
     category: str
     entry: dict[str, Any]
-
-
-def _rfc3339(ns: int, digits: int) -> str:
-    """Format epoch nanoseconds as RFC3339 UTC with `digits` fractional digits."""
-    secs, frac = divmod(ns, NS_PER_S)
-    base = datetime.fromtimestamp(secs, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")
-    return (f"{base}.{frac:09d}"[: len(base) + 1 + digits] if digits else base) + "Z"
 
 
 def _minute_ns(minute: int) -> int:
@@ -165,10 +159,10 @@ class Builder:
             "insertId": insert_id,
             "labels": {"instanceId": instance},
             "logName": f"projects/{PROJECT_ID}/logs/run.googleapis.com%2F{log.replace('/', '%2F')}",
-            "receiveTimestamp": _rfc3339(receive_ns, 9),
+            "receiveTimestamp": rfc3339(receive_ns, 9),
             "resource": self._resource(service, revision),
             "severity": severity,
-            "timestamp": _rfc3339(ns, 6 if micro else 9),
+            "timestamp": rfc3339(ns, 6 if micro else 9),
         }
         if text is not None:
             entry["textPayload"] = text
@@ -262,8 +256,8 @@ def render_metrics(counts: dict[SeriesKey, list[int]]) -> dict[str, Any]:
         points = [
             {
                 "interval": {
-                    "endTime": _rfc3339(_minute_ns(i + 1), 0),
-                    "startTime": _rfc3339(_minute_ns(i), 0),
+                    "endTime": rfc3339(_minute_ns(i + 1), 0),
+                    "startTime": rfc3339(_minute_ns(i), 0),
                 },
                 "value": {"int64Value": str(n)},
             }
@@ -899,7 +893,7 @@ def check(out: Path, items: list[Generated], counts: dict[SeriesKey, list[int]])
     assert len(by_id) == len(items), "insertIds must be unique"
     stamps = [by_id[e["insertId"]].ns for e in logs]
     assert stamps == sorted(stamps, reverse=True), "logs must be newest first"
-    assert all(e["timestamp"] == _rfc3339(ns, len(e["timestamp"]) - 21) for e, ns in zip(logs, stamps, strict=True))
+    assert all(e["timestamp"] == rfc3339(ns, len(e["timestamp"]) - 21) for e, ns in zip(logs, stamps, strict=True))
     got = Counter((by_id[e["insertId"]].service, by_id[e["insertId"]].category) for e in logs)
     for key, want in EXPECTED_LOG_COUNTS.items():
         assert got[key] == want, f"{key}: wrote {got[key]}, expected {want}"

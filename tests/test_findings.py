@@ -45,6 +45,11 @@ def line(text: str, *, severity: str = "ERROR", service: str = "backend") -> Log
     return LogRecord(timestamp=AT, severity=severity, message=text, service=service, text_field="textPayload")
 
 
+def one(memo: FindingMemo, record: LogRecord) -> Finding:
+    """The memo's finding for a batch of one record."""
+    return memo.classify_batch([record])[0]
+
+
 QUOTED_PATH = "/No module named 'auth_service'"
 QUOTING_TEXT = f"upstream answered for {QUOTED_PATH}"
 
@@ -71,17 +76,17 @@ RECORDS = [
 def test_each_record_gets_the_finding_the_classifier_gives_its_masked_record() -> None:
     memo = FindingMemo(CLASSIFIER)
     for record in RECORDS * 2:  # the second pass is answered from the memo
-        assert memo.classify(record) == CLASSIFIER.classify(for_classification(record)), record.message[:80]
+        assert one(memo, record) == CLASSIFIER.classify(for_classification(record)), record.message[:80]
 
 
 def test_request_logs_without_text_are_classified_once_per_status_service_revision_and_severity() -> None:
     counting = CountingClassifier()
     memo = FindingMemo(counting)
-    findings = {memo.classify(request(503, f"/api/orders/{n}")).signature for n in range(1_000)}
+    findings = {one(memo, request(503, f"/api/orders/{n}")).signature for n in range(1_000)}
     assert counting.calls == 1
     assert len(findings) == 1
-    memo.classify(request(503, "/api/orders/1", service="auth"))
-    memo.classify(request(502, "/api/orders/1"))
+    one(memo, request(503, "/api/orders/1", service="auth"))
+    one(memo, request(502, "/api/orders/1"))
     assert counting.calls == 3
 
 
@@ -89,18 +94,18 @@ def test_a_repeated_line_is_classified_once_and_a_long_one_every_time() -> None:
     counting = CountingClassifier()
     memo = FindingMemo(counting)
     for _ in range(50):
-        memo.classify(line("ModuleNotFoundError: No module named 'auth_service'"))
+        one(memo, line("ModuleNotFoundError: No module named 'auth_service'"))
     assert counting.calls == 1
     long_line = line("x" * (MAX_MESSAGE_CHARS + 1) + " OutOfMemoryError")
-    memo.classify(long_line)
-    memo.classify(long_line)
+    one(memo, long_line)
+    one(memo, long_line)
     assert counting.calls == 3
 
 
 def test_the_same_text_under_another_url_is_its_own_input() -> None:
     memo = FindingMemo(CLASSIFIER)
-    elsewhere = memo.classify(request(404, "/x", message=QUOTING_TEXT))
-    own_path = memo.classify(request(404, QUOTED_PATH, message=QUOTING_TEXT))
+    elsewhere = one(memo, request(404, "/x", message=QUOTING_TEXT))
+    own_path = one(memo, request(404, QUOTED_PATH, message=QUOTING_TEXT))
     assert elsewhere.signature == "python-module-not-found"  # the service's own words
     assert own_path.signature != elsewhere.signature  # the caller's path, masked: judged by its status
 
@@ -120,7 +125,7 @@ def test_a_batch_gets_what_each_record_would_and_asks_once_per_new_input() -> No
 def test_a_batch_that_fills_the_memo_still_answers_its_known_inputs() -> None:
     memo = FindingMemo(CLASSIFIER)
     known = line("ModuleNotFoundError: No module named 'auth_service'")
-    memo.classify(known)
+    one(memo, known)
     fillers = [line(f"job {n} finished", severity="INFO") for n in range(MAX_ENTRIES)]
     batch = [known, *fillers, known]  # the memo is cleared while this batch's new inputs are remembered
     findings = memo.classify_batch(batch)

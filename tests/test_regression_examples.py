@@ -12,48 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-NO_DELIVERY = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "SITREP_LEDGER": "/nonexistent/never-written.json"}
+from tests.example_runs import EXAMPLES, actions_text, analyse, health_of, roots_of, run
+
 FAILURE_SEVERITIES = frozenset({"WARNING", "ERROR", "CRITICAL", "ALERT", "EMERGENCY"})
 MAX_UNKNOWN_SHARE = 0.05  # of failure-looking entries (severity >= WARNING or HTTP 5xx)
-
-
-def run(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True, text=True, cwd=ROOT, env=NO_DELIVERY, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-_cache: dict[str, dict[str, Any]] = {}
-
-
-def analyse(name: str) -> dict[str, Any]:
-    if name not in _cache:
-        _cache[name] = json.loads(run("replay", str(EXAMPLES / name), "--format", "json"))
-    return _cache[name]
-
-
-def health_of(analysis: dict[str, Any]) -> dict[str, str]:
-    return {s["service"]: s["health"] for s in analysis["services"]}
-
-
-def roots_of(analysis: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(r["category"], r["service"]) for r in analysis["root_causes"]]
-
-
-def actions_text(analysis: dict[str, Any], priority: str | None = None) -> str:
-    return "\n".join(a["text"] for a in analysis["actions"] if priority in (None, a["priority"]))
 
 
 @pytest.mark.parametrize(

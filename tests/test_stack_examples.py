@@ -18,32 +18,14 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLES = ROOT / "examples"
-NO_DELIVERY = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "SITREP_LEDGER": "/nonexistent/never-written.json"}
+from tests.example_runs import EXAMPLES, ROOT, actions_text, analyse, health_of, roots_of, run
+
 NO_FAILURE_FOUND = re.compile(r"(?i)\bno (server )?failure (was )?found\b")
 STACK_EXAMPLES = ("ruby-rails-pg", "php-laravel-fpm", "dotnet-kestrel-token", "run-job-failed",
                   "noise-only-spike", "client-errors-only")
 NOT_A_VERDICT = frozenset({"unknown", "noise"})  # for lines that are failures, whichever category they get
 
-
-def run(*args: str) -> str:
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), *args],
-        capture_output=True, text=True, cwd=ROOT, env=NO_DELIVERY, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-_analyses: dict[str, dict[str, Any]] = {}
 _rows: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
-
-
-def analyse(name: str) -> dict[str, Any]:
-    if name not in _analyses:
-        _analyses[name] = json.loads(run("replay", str(EXAMPLES / name), "--format", "json"))
-    return _analyses[name]
 
 
 def classified(name: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -64,18 +46,6 @@ def categories_of(name: str, needle: str) -> dict[str, int]:
         if needle in json.dumps(entry, ensure_ascii=False):
             counts[row["category"]] = counts.get(row["category"], 0) + 1
     return counts
-
-
-def health_of(analysis: dict[str, Any]) -> dict[str, str]:
-    return {s["service"]: s["health"] for s in analysis["services"]}
-
-
-def roots_of(analysis: dict[str, Any]) -> list[tuple[str, str]]:
-    return [(r["category"], r["service"]) for r in analysis["root_causes"]]
-
-
-def actions_text(analysis: dict[str, Any], priority: str | None = None) -> str:
-    return "\n".join(a["text"] for a in analysis["actions"] if priority in (None, a["priority"]))
 
 
 @pytest.mark.parametrize(

@@ -32,8 +32,8 @@ class _Classifier(Protocol):
 
 
 class FindingMemo:
-    """`classify(record)` = `classifier.classify(for_classification(record))`, once per distinct input
-    (`classify_batch` for many)."""
+    """`classify_batch(records)[i]` = `classifier.classify(for_classification(records[i]))`, asked
+    once per distinct input."""
 
     __slots__ = ("_classifier", "_memo")
 
@@ -62,16 +62,6 @@ class FindingMemo:
             known[key] if key is not None else self._classifier.classify(for_classification(record))
             for key, record in zip(keys, records, strict=True)
         ]
-
-    def classify(self, record: LogRecord) -> Finding:
-        key = self._key(record)
-        if key is None:
-            return self._classifier.classify(for_classification(record))
-        finding = self._memo.get(key)
-        if finding is None:
-            finding = self._classifier.classify(for_classification(record))
-            self._remember(key, finding)
-        return finding
 
     def _remember(self, key: _Key, finding: Finding) -> None:
         if len(self._memo) >= MAX_ENTRIES:

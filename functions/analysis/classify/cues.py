@@ -342,8 +342,6 @@ _AUTH_PHRASE_RE = re.compile(
 
 
 def _phrase_cue(text: str) -> Cue | None:
-    if _PHRASE not in _TEXT_GATE.possible(text):
-        return None
     match = _AUTH_PHRASE_RE.search(text)
     if match:
         return Cue(Category.AUTH, "cue:phrase:auth", True, match.group(0))
@@ -367,7 +365,7 @@ def category_cue(text: str) -> Cue | None:
     cue = (
         (_exception_cue(useful_lines(text)) if _EXCEPTION in possible else None)
         or (_code_cue(text) if _CODE in possible else None)
-        or _phrase_cue(text)
+        or (_phrase_cue(text) if _PHRASE in possible else None)
         or _deploy_cue(text)
     )
     if cue is None:
