@@ -145,3 +145,32 @@ def test_other_unexplained_lines_stay_unknown(message: str, severity: str) -> No
 def test_noise_verdicts_are_never_failures() -> None:
     finding = CLASSIFIER.classify_message("Loaded 42 feature flags from remote config", severity="INFO")
     assert not is_failure(finding) and finding.summary.endswith("harmless")
+
+
+@pytest.mark.parametrize(
+    ("message", "severity"),
+    [
+        ("ReferenceError: require is not defined in ES module scope, you can use import instead", "INFO"),
+        ("[web] name 'settings' is not defined", "INFO"),  # the runtimes' wording: a bug at any severity
+        ("fetch is not defined", "ERROR"),  # a logged err.message
+        ("checkout failed: fetch is not defined", "DEFAULT"),
+    ],
+)
+def test_a_runtime_naming_an_undefined_identifier_is_an_application_bug(message: str, severity: str) -> None:
+    assert verdict(message, severity) == (Category.APPLICATION, "cue:app-bug", False)
+
+
+@pytest.mark.parametrize(
+    ("message", "severity"),
+    [
+        ("Property spark.executor.cores is not defined, using the default of 1", "INFO"),
+        ("Route /healthz is not defined in the API spec; serving it anyway", "INFO"),
+        ("LOG_FORMAT is not defined, using text", "INFO"),  # a bare name, but the service says it is informational
+    ],
+)
+def test_is_not_defined_in_plain_english_is_no_bug(message: str, severity: str) -> None:
+    assert verdict(message, severity) == (Category.NOISE, "cue:severity:INFO", True)
+
+
+def test_a_setting_not_defined_at_error_is_not_called_a_bug() -> None:
+    assert verdict("Property spark.executor.cores is not defined")[0] is Category.UNKNOWN

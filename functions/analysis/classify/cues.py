@@ -414,13 +414,18 @@ def _code_cue(text: str) -> Cue | None:
 
 
 # What every runtime says when code dereferences nothing or calls what is not there: an
-# application bug whatever the exception class (Ruby, PHP, Go, Java, JavaScript, Python).
+# application bug whatever the exception class (Ruby, PHP, Go, Java, JavaScript, Python). "is not
+# defined" in the runtimes' own wording (JavaScript's ReferenceError, Python's NameError), or said of
+# a bare identifier (a logged `err.message`: "fetch is not defined", group `bare`); said of anything
+# else it is plain English, what configuration notices say of an optional setting.
 _APP_BUG_RE = re.compile(
     r"undefined method [`'][^'\n]*' for nil|for nil:NilClass"
     r"|Call to (?:a member function|undefined (?:function|method)) "
     r"|Undefined (?:variable|index|offset|array key|property)\b|on null\b|Cannot invoke \S+ because \S+ is null"
     r"|nil pointer dereference|assignment to entry in nil map|index out of range|\bPANIC: |^panic: "
-    r"|Cannot read propert(?:y|ies) of (?:undefined|null)|is not a function\b|is not defined\b|'NoneType' object"
+    r"|Cannot read propert(?:y|ies) of (?:undefined|null)|is not a function\b"
+    r"|ReferenceError: \S+ is not defined\b|\bname '[^'\n]+' is not defined\b"
+    r"|(?P<bare>(?:^|: )[A-Za-z_$][\w$]* is not defined\b)|'NoneType' object"
     r"|division by zero|Uninitialized string offset",
     re.MULTILINE,
 )
@@ -440,9 +445,12 @@ def last_resort_cue(text: str, band: Severity, *, declared_quiet: bool = False) 
     """
     possible = _TEXT_GATE.possible(text)
     bug = _APP_BUG_RE.search(text) if _APP_BUG in possible else None
-    if bug is not None:
-        return Cue(Category.APPLICATION, "cue:app-bug", False, "application bug: " + bug.group(0).strip())
     level = text_level(text)
+    if bug is not None and bug.group("bare") and (declared_quiet or level in ("DEBUG", "INFO")):
+        bug = None  # a bare "X is not defined" its service calls informational: a notice, not a ReferenceError
+    if bug is not None:
+        phrase = bug.group(0).strip().removeprefix(": ")
+        return Cue(Category.APPLICATION, "cue:app-bug", False, "application bug: " + phrase)
     exception = None
     for line in useful_lines(text) if _EXCEPTION in possible else ():
         exception = _EXCEPTION_RE.search(line)
