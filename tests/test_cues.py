@@ -174,3 +174,16 @@ def test_is_not_defined_in_plain_english_is_no_bug(message: str, severity: str) 
 
 def test_a_setting_not_defined_at_error_is_not_called_a_bug() -> None:
     assert verdict("Property spark.executor.cores is not defined")[0] is Category.UNKNOWN
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "login for tenant 42 rejected: authentication failed",
+        "pam_unix(app:auth): authentication failure; logname= uid=0 euid=0 rhost=203.0.113.9 user=svc",
+        "3 more authorization failures for client 7f3a; closing the stream",
+    ],
+)
+def test_an_authentication_refusal_verb_or_noun_is_auth_weakly(message: str) -> None:
+    assert verdict(message, "DEFAULT") == (Category.AUTH, "cue:phrase:auth", True)
+

@@ -333,11 +333,13 @@ def has_failure_word(text: str) -> bool:
 # ------------------------------------------------------------------ the stages
 
 
-# Words of an authentication or authorisation refusal, in any runtime's message: weak (the
-# refusal may be the caller's fault), but they say what failed.
+# Words of an authentication or authorisation refusal, in any runtime's message (the verb or the
+# noun: "authentication failed", PAM's "authentication failure"): weak (the refusal may be the
+# caller's fault), but they say what failed.
 _AUTH_PHRASE_RE = re.compile(
-    r"(?i)\bpermission denied\b|\binvalid_grant\b|\bauthori[sz]ation failed\b|\bauthentication failed\b"
-    r"|\bnot authenticated\b|\btoken is (?:not yet valid|expired|invalid)\b|\blifetime validation failed\b"
+    r"(?i)\bpermission denied\b|\binvalid_grant\b|\bauthori[sz]ation fail(?:ed|ures?)\b"
+    r"|\bauthentication fail(?:ed|ures?)\b|\bnot authenticated\b"
+    r"|\btoken is (?:not yet valid|expired|invalid)\b|\blifetime validation failed\b"
 )
 
 
