@@ -85,6 +85,19 @@ class Recorder:
         return f"projects/{self.project_id}/traces/{self.hexid(16)}"
 
     # --- entries -------------------------------------------------------------------------
+    def revision_resource(self, service: str, revision: str) -> dict[str, Any]:
+        """The monitored resource of a Cloud Run revision, as log entries and time series both carry it."""
+        return {
+            "labels": {
+                "configuration_name": service,
+                "location": self.region,
+                "project_id": self.project_id,
+                "revision_name": revision,
+                "service_name": service,
+            },
+            "type": "cloud_run_revision",
+        }
+
     def _entry(
         self,
         ns: int,
@@ -104,16 +117,7 @@ class Recorder:
             "labels": {"instanceId": instance or self.instance(service, revision), **(labels or {})},
             "logName": f"projects/{self.project_id}/logs/run.googleapis.com%2F{log.replace('/', '%2F')}",
             "receiveTimestamp": rfc3339(ns + self.rng.randrange(40_000_000, 900_000_000)),
-            "resource": {
-                "labels": {
-                    "configuration_name": service,
-                    "location": self.region,
-                    "project_id": self.project_id,
-                    "revision_name": revision,
-                    "service_name": service,
-                },
-                "type": "cloud_run_revision",
-            },
+            "resource": self.revision_resource(service, revision),
             "severity": severity,
             "timestamp": rfc3339(ns, digits),
         }
@@ -208,16 +212,7 @@ class Recorder:
                     }
                     for start, n in points
                 ],
-                "resource": {
-                    "labels": {
-                        "configuration_name": service,
-                        "location": self.region,
-                        "project_id": self.project_id,
-                        "revision_name": revision,
-                        "service_name": service,
-                    },
-                    "type": "cloud_run_revision",
-                },
+                "resource": self.revision_resource(service, revision),
                 "valueType": "INT64",
             })
         return {"timeSeries": out, "unit": "1"}
